@@ -1,0 +1,30 @@
+# migrate: PGXS build.  See README.md for the test and demo commands.
+
+MODULE_big = migrate
+OBJS = \
+	src/migrate.o \
+	src/guard.o \
+	src/version.o \
+	src/script.o \
+	src/catalog.o \
+	src/execute.o \
+	src/target.o
+
+EXTENSION = migrate
+DATA = migrate--0.1.sql
+PGFILEDESC = "migrate - schema migrations inside the database"
+
+REGRESS = version_order register apply rollback status privileges
+REGRESS_OPTS = --inputdir=. --outputdir=.
+
+ISOLATION = concurrent_apply
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = output_iso tmp_check results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,423 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Reading and writing the catalog tables migrate.migration,
+ *	  migrate.applied and migrate.history.
+ *
+ * Every statement here runs as the extension's owner, with search_path set
+ * to pg_catalog, pg_temp (SPEC §2): the caller needs no privilege on the
+ * tables, and nothing on the caller's search_path can change what these
+ * statements mean.  Plans are prepared once per backend and kept.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "migrate.h"
+
+typedef enum CatalogQuery
+{
+	Q_LOAD,
+	Q_FETCH,
+	Q_INSERT,
+	Q_UPDATE,
+	Q_DELETE,
+	Q_MARK_APPLIED,
+	Q_MARK_ROLLED_BACK,
+	Q_LOG,
+	NUM_QUERIES
+} CatalogQuery;
+
+typedef struct CatalogQueryDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+} CatalogQueryDef;
+
+static const CatalogQueryDef queries[NUM_QUERIES] = {
+	[Q_LOAD] = {
+		"SELECT coalesce(m.id, a.id), m.id IS NOT NULL, a.id IS NOT NULL,"
+		" m.description, m.down_sql IS NOT NULL, m.checksum, a.checksum,"
+		" a.applied_at, a.applied_by, a.duration,"
+		" CASE WHEN a.id IS NOT NULL THEN m.up_sql END"
+		" FROM migrate.migration m FULL JOIN migrate.applied a ON a.id = m.id",
+		0, {0}
+	},
+	[Q_FETCH] = {
+		"SELECT m.up_sql, m.down_sql, m.description, m.checksum,"
+		" m.data_loss_ok,"
+		" EXISTS (SELECT FROM migrate.applied a WHERE a.id = m.id)"
+		" FROM migrate.migration m WHERE m.id = $1",
+		1, {TEXTOID}
+	},
+	[Q_INSERT] = {
+		"INSERT INTO migrate.migration (id, description, up_sql, down_sql,"
+		" checksum, data_loss_ok, registered_at, registered_by)"
+		" VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), $7)",
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
+	},
+	[Q_UPDATE] = {
+		"UPDATE migrate.migration SET description = $2, up_sql = $3,"
+		" down_sql = $4, checksum = $5, data_loss_ok = $6,"
+		" registered_at = clock_timestamp(), registered_by = $7"
+		" WHERE id = $1",
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
+	},
+	[Q_DELETE] = {
+		"DELETE FROM migrate.migration WHERE id = $1",
+		1, {TEXTOID}
+	},
+	[Q_MARK_APPLIED] = {
+		"INSERT INTO migrate.applied (id, checksum, applied_at, applied_by,"
+		" duration) VALUES ($1, $2, $3, $4, $5)",
+		5, {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, INTERVALOID}
+	},
+	[Q_MARK_ROLLED_BACK] = {
+		"DELETE FROM migrate.applied WHERE id = $1",
+		1, {TEXTOID}
+	},
+	[Q_LOG] = {
+		"INSERT INTO migrate.history (id, action, at, by, duration, checksum)"
+		" VALUES ($1, $2, $3, $4, $5, $6)",
+		6, {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, INTERVALOID, TEXTOID}
+	},
+};
+
+static SPIPlanPtr plans[NUM_QUERIES];
+
+/* The state saved while catalog statements run as the extension owner */
+typedef struct OwnerContext
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	MemoryContext caller_cxt;
+	NameData	caller;
+} OwnerContext;
+
+static void
+owner_begin(OwnerContext *oc)
+{
+	oc->caller_cxt = CurrentMemoryContext;
+	GetUserIdAndSecContext(&oc->save_userid, &oc->save_sec_context);
+	namestrcpy(&oc->caller, GetUserNameFromId(oc->save_userid, false));
+	SetUserIdAndSecContext(migrate_extension_owner(),
+						   oc->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	oc->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+owner_end(OwnerContext *oc)
+{
+	AtEOXact_GUC(true, oc->save_nestlevel);
+	SetUserIdAndSecContext(oc->save_userid, oc->save_sec_context);
+	MemoryContextSwitchTo(oc->caller_cxt);
+}
+
+/* Run query q (inside owner_begin/owner_end); returns the SPI result code. */
+static int
+run_query(CatalogQuery q, Datum *values, const char *nulls, bool read_only)
+{
+	int			rc;
+
+	if (plans[q] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(queries[q].sql, queries[q].nargs,
+									   (Oid *) queries[q].argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 queries[q].sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		plans[q] = plan;
+	}
+	rc = SPI_execute_plan(plans[q], values, nulls, read_only, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 queries[q].sql, SPI_result_code_string(rc));
+	return rc;
+}
+
+static inline Datum
+text_or_null(const char *s, char *null)
+{
+	*null = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+static char *
+get_text(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+get_bool(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	return migrate_version_cmp(((const MigrateEntry *) a)->id,
+							   ((const MigrateEntry *) b)->id);
+}
+
+const char *
+migrate_state_name(MigrateState state)
+{
+	switch (state)
+	{
+		case MIGRATE_APPLIED:
+			return "applied";
+		case MIGRATE_PENDING:
+			return "pending";
+		case MIGRATE_MODIFIED:
+			return "modified";
+		case MIGRATE_OUT_OF_ORDER:
+			return "out_of_order";
+		case MIGRATE_MISSING:
+			return "missing";
+	}
+	return "unknown";
+}
+
+/*
+ * migrate_catalog_load: every registered or applied migration, in version
+ * order, with its state (SPEC §7).  An applied migration is "modified" when
+ * its registered up script no longer hashes to the checksum it was applied
+ * with; a pending one is "out_of_order" when it sorts before the latest
+ * applied one.  Writers pass fresh after taking the lock, so the statement
+ * takes a new snapshot and sees every committed deploy; readers see the
+ * snapshot of the query that called them.
+ */
+MigrateCatalog *
+migrate_catalog_load(bool fresh)
+{
+	OwnerContext oc;
+	MigrateCatalog *cat;
+	SPITupleTable *tt;
+	int			i;
+	int			latest = -1;
+
+	owner_begin(&oc);
+	(void) run_query(Q_LOAD, NULL, NULL, !fresh);
+	MemoryContextSwitchTo(oc.caller_cxt);
+
+	tt = SPI_tuptable;
+	cat = palloc(sizeof(MigrateCatalog));
+	cat->n = (int) SPI_processed;
+	cat->entries = palloc0(sizeof(MigrateEntry) * Max(cat->n, 1));
+	for (i = 0; i < cat->n; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		TupleDesc	desc = tt->tupdesc;
+		MigrateEntry *e = &cat->entries[i];
+		bool		isnull;
+		char	   *reg_checksum;
+		char	   *app_checksum;
+
+		e->id = get_text(tup, desc, 1);
+		e->registered = get_bool(tup, desc, 2);
+		e->applied = get_bool(tup, desc, 3);
+		e->description = get_text(tup, desc, 4);
+		e->reversible = get_bool(tup, desc, 5);
+		reg_checksum = get_text(tup, desc, 6);
+		app_checksum = get_text(tup, desc, 7);
+		if (e->applied)
+		{
+			e->applied_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 8, &isnull));
+			e->applied_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 9, &isnull))));
+			e->duration = *DatumGetIntervalP(SPI_getbinval(tup, desc, 10, &isnull));
+			strlcpy(e->checksum, app_checksum, sizeof(e->checksum));
+		}
+		else
+			strlcpy(e->checksum, reg_checksum, sizeof(e->checksum));
+
+		if (e->applied && e->registered)
+		{
+			char	   *up_sql = get_text(tup, desc, 11);
+			char		actual[MIGRATE_CHECKSUM_LEN + 1];
+
+			migrate_checksum(up_sql, actual);
+			pfree(up_sql);
+			e->state = (strcmp(actual, app_checksum) == 0 &&
+						strcmp(reg_checksum, app_checksum) == 0) ?
+				MIGRATE_APPLIED : MIGRATE_MODIFIED;
+		}
+		else if (e->applied)
+			e->state = MIGRATE_MISSING;
+		else
+			e->state = MIGRATE_PENDING;
+	}
+	SPI_freetuptable(tt);
+	owner_end(&oc);
+
+	qsort(cat->entries, cat->n, sizeof(MigrateEntry), compare_entries);
+
+	for (i = 0; i < cat->n; i++)
+		if (cat->entries[i].applied)
+			latest = i;
+	cat->latest_applied = latest;
+	for (i = 0; i < latest; i++)
+		if (cat->entries[i].state == MIGRATE_PENDING)
+			cat->entries[i].state = MIGRATE_OUT_OF_ORDER;
+	return cat;
+}
+
+/* migrate_catalog_fetch: the stored row of migration id, or NULL. */
+MigrateRow *
+migrate_catalog_fetch(const char *id)
+{
+	OwnerContext oc;
+	Datum		arg = CStringGetTextDatum(id);
+	MigrateRow *row = NULL;
+
+	owner_begin(&oc);
+	(void) run_query(Q_FETCH, &arg, NULL, false);
+	MemoryContextSwitchTo(oc.caller_cxt);
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		row = palloc(sizeof(MigrateRow));
+		row->id = pstrdup(id);
+		row->up_sql = get_text(tup, desc, 1);
+		row->down_sql = get_text(tup, desc, 2);
+		row->description = get_text(tup, desc, 3);
+		row->checksum = get_text(tup, desc, 4);
+		row->data_loss_ok = get_bool(tup, desc, 5);
+		row->applied = get_bool(tup, desc, 6);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return row;
+}
+
+static void
+write_row(CatalogQuery q, const MigrateRow *row)
+{
+	OwnerContext oc;
+	Datum		values[7];
+	char		nulls[7];
+
+	owner_begin(&oc);
+	values[0] = text_or_null(row->id, &nulls[0]);
+	values[1] = text_or_null(row->description, &nulls[1]);
+	values[2] = text_or_null(row->up_sql, &nulls[2]);
+	values[3] = text_or_null(row->down_sql, &nulls[3]);
+	values[4] = text_or_null(row->checksum, &nulls[4]);
+	values[5] = BoolGetDatum(row->data_loss_ok);
+	nulls[5] = ' ';
+	values[6] = NameGetDatum(&oc.caller);
+	nulls[6] = ' ';
+	(void) run_query(q, values, nulls, false);
+	owner_end(&oc);
+}
+
+void
+migrate_catalog_insert(const MigrateRow *row)
+{
+	write_row(Q_INSERT, row);
+}
+
+void
+migrate_catalog_update(const MigrateRow *row)
+{
+	write_row(Q_UPDATE, row);
+}
+
+static void
+delete_by_id(CatalogQuery q, const char *id)
+{
+	OwnerContext oc;
+	Datum		arg = CStringGetTextDatum(id);
+
+	owner_begin(&oc);
+	(void) run_query(q, &arg, NULL, false);
+	owner_end(&oc);
+}
+
+void
+migrate_catalog_delete(const char *id)
+{
+	delete_by_id(Q_DELETE, id);
+}
+
+void
+migrate_catalog_mark_rolled_back(const char *id)
+{
+	delete_by_id(Q_MARK_ROLLED_BACK, id);
+}
+
+static Interval *
+usecs_interval(int64 usecs)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->time = usecs;
+	return iv;
+}
+
+void
+migrate_catalog_mark_applied(const char *id, const char *checksum,
+							 TimestampTz at, int64 usecs)
+{
+	OwnerContext oc;
+	Datum		values[5];
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(checksum);
+	values[2] = TimestampTzGetDatum(at);
+	values[3] = NameGetDatum(&oc.caller);
+	values[4] = IntervalPGetDatum(usecs_interval(usecs));
+	(void) run_query(Q_MARK_APPLIED, values, NULL, false);
+	owner_end(&oc);
+}
+
+/* migrate_catalog_log: append a row to migrate.history. */
+void
+migrate_catalog_log(const char *id, const char *action, TimestampTz at,
+					int64 usecs, bool has_duration, const char *checksum)
+{
+	OwnerContext oc;
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(action);
+	values[2] = TimestampTzGetDatum(at);
+	values[3] = NameGetDatum(&oc.caller);
+	if (has_duration)
+		values[4] = IntervalPGetDatum(usecs_interval(usecs));
+	else
+	{
+		values[4] = (Datum) 0;
+		nulls[4] = 'n';
+	}
+	values[5] = text_or_null(checksum, &nulls[5]);
+	(void) run_query(Q_LOG, values, nulls, false);
+	owner_end(&oc);
+}

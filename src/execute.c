@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * execute.c
+ *	  Running migrations: each statement of a script through SPI in the
+ *	  caller's transaction, GUC changes scoped to the migration, errors
+ *	  placed at the migration, statement and line, progress shown in
+ *	  pg_stat_activity and NOTICEs, and the bookkeeping of each step.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "portability/instr_time.h"
+#include "tcop/dest.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "migrate.h"
+
+typedef struct ExecErrorArg
+{
+	const char *id;
+	MigrateScriptKind kind;
+	int			stmt_no;		/* 1-based; 0 outside any statement */
+	int			stmt_line;
+} ExecErrorArg;
+
+/*
+ * Adds the migration, statement and line to every error raised while a
+ * migration runs.  A full lock table gets a hint that fits migrations.
+ */
+static void
+exec_error_callback(void *arg)
+{
+	ExecErrorArg *a = (ExecErrorArg *) arg;
+
+	if (geterrcode() == ERRCODE_OUT_OF_MEMORY)
+		errhint("If the shared lock table is full, apply fewer migrations per transaction with a target of the form +N, or raise max_locks_per_transaction.");
+
+	if (a->stmt_no > 0)
+		errcontext("migration \"%s\", %s script, statement %d, line %d",
+				   a->id, migrate_script_name(a->kind), a->stmt_no,
+				   a->stmt_line);
+	else
+		errcontext("migration \"%s\"", a->id);
+}
+
+/*
+ * Run every statement of a script, in order, through SPI.  Each statement
+ * sees the work of the ones before it; results of queries are discarded.
+ * arg is the state of the error context callback in force.
+ */
+static void
+run_statements(const char *sql, ExecErrorArg *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MigrateScript *script = migrate_script_parse(arg->id, arg->kind, sql);
+	int			i;
+
+	for (i = 0; i < script->nstmts; i++)
+	{
+		MigrateStatement *st = &script->stmts[i];
+		char	   *text = pnstrdup(sql + st->offset, st->len);
+		int			rc;
+
+#if PG_VERSION_NUM >= 140000
+		SPIExecuteOptions options;
+
+		memset(&options, 0, sizeof(options));
+		options.read_only = false;
+		options.dest = None_Receiver;
+#endif
+
+		arg->stmt_no = i + 1;
+		arg->stmt_line = st->line;
+
+#if PG_VERSION_NUM >= 140000
+		rc = SPI_execute_extended(text, &options);
+#else
+		rc = SPI_execute(text, false, 0);
+		SPI_freetuptable(SPI_tuptable);
+#endif
+		MemoryContextSwitchTo(cxt);
+		if (rc < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("statement cannot run inside a migration: %s",
+							SPI_result_code_string(rc))));
+		pfree(text);
+	}
+	arg->stmt_no = 0;
+}
+
+static void
+push_error_context(ErrorContextCallback *cb, ExecErrorArg *arg,
+				   const char *id, MigrateScriptKind kind)
+{
+	arg->id = id;
+	arg->kind = kind;
+	arg->stmt_no = 0;
+	arg->stmt_line = 0;
+	cb->callback = exec_error_callback;
+	cb->arg = arg;
+	cb->previous = error_context_stack;
+	error_context_stack = cb;
+}
+
+/*
+ * migrate_run_script: run the kind script of migration id, statement by
+ * statement, with errors placed at the migration, statement and line.
+ */
+void
+migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
+{
+	ErrorContextCallback errcallback;
+	ExecErrorArg arg;
+
+	push_error_context(&errcallback, &arg, id, kind);
+	run_statements(sql, &arg);
+	error_context_stack = errcallback.previous;
+}
+
+/* Run one migration, record it, and say so in a NOTICE. */
+static void
+run_one(MigrateEntry *e, bool rollback, int step, int total)
+{
+	MigrateScriptKind kind = rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
+	MigrateRow *row;
+	const char *sql;
+	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
+	char		activity[MIGRATE_ID_MAXLEN + 64];
+	TimestampTz started;
+	instr_time	t0;
+	instr_time	elapsed;
+	int64		usecs;
+	int			nestlevel;
+	ErrorContextCallback errcallback;
+	ExecErrorArg arg;
+
+	push_error_context(&errcallback, &arg, e->id, kind);
+
+	row = migrate_catalog_fetch(e->id);
+	if (row == NULL)
+		elog(ERROR, "migration \"%s\" vanished from migrate.migration", e->id);
+	sql = rollback ? row->down_sql : row->up_sql;
+	if (sql == NULL)
+		elog(ERROR, "migration \"%s\" has no down script", e->id);
+
+	snprintf(activity, sizeof(activity), "%s: %s (%d of %d)",
+			 rollback ? "migrate_rollback" : "migrate_apply", e->id, step,
+			 total);
+	pgstat_report_activity(STATE_RUNNING, activity);
+
+	started = GetCurrentTimestamp();
+	INSTR_TIME_SET_CURRENT(t0);
+
+	/* GUC changes the script makes (SET, SET ROLE...) end with it */
+	nestlevel = NewGUCNestLevel();
+	migrate_script_begin();
+	PG_TRY();
+	{
+		run_statements(sql, &arg);
+	}
+	PG_FINALLY();
+	{
+		migrate_script_end();
+		if (debug_query_string)
+			pgstat_report_activity(STATE_RUNNING, debug_query_string);
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(false, nestlevel);
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, t0);
+	usecs = INSTR_TIME_GET_MICROSEC(elapsed);
+
+	if (rollback)
+	{
+		migrate_catalog_mark_rolled_back(e->id);
+		migrate_catalog_log(e->id, "rollback", started, usecs, true,
+							e->checksum);
+	}
+	else
+	{
+		migrate_checksum(sql, checksum);
+		migrate_catalog_mark_applied(e->id, checksum, started, usecs);
+		migrate_catalog_log(e->id, "apply", started, usecs, true, checksum);
+	}
+
+	error_context_stack = errcallback.previous;
+
+	ereport(NOTICE,
+			(errmsg("%s %s (%d of %d) in %.1f ms",
+					rollback ? "rolled back" : "applied", e->id, step, total,
+					usecs / 1000.0)));
+}
+
+static void
+run_all(MigrateCatalog *cat, List *chosen, bool rollback)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext percxt;
+	ListCell   *lc;
+	int			step = 0;
+
+	/* Whatever one migration allocates is freed before the next */
+	percxt = AllocSetContextCreate(outer, "migrate migration",
+								   ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, chosen)
+	{
+		MemoryContextSwitchTo(percxt);
+		run_one(&cat->entries[lfirst_int(lc)], rollback, ++step,
+				list_length(chosen));
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(percxt);
+	}
+	MemoryContextDelete(percxt);
+}
+
+/*
+ * migrate_execute: apply (or roll back) the chosen migrations, in the
+ * order given.  A dry run does the same inside a subtransaction that is
+ * always rolled back.  Returns how many migrations ran.
+ */
+int
+migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (!dry_run)
+	{
+		run_all(cat, chosen, rollback);
+		return list_length(chosen);
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		run_all(cat, chosen, rollback);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/*
+		 * Roll back our own subtransaction before the error goes on, so that
+		 * a caller that catches it (a PL/pgSQL EXCEPTION block) finds its
+		 * own subtransaction on top.
+		 */
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+
+	ereport(NOTICE,
+			(errmsg("dry run: %d %s would be %s; nothing was changed",
+					list_length(chosen),
+					list_length(chosen) == 1 ? "migration" : "migrations",
+					rollback ? "rolled back" : "applied")));
+	return list_length(chosen);
+}

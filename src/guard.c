@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *	  What every entry point checks before it does anything: that it is not
+ *	  called from inside a migration script, that writers run where they can
+ *	  write and under READ COMMITTED, and the lock that serializes writers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+
+#include "migrate.h"
+
+/* Depth of migration scripts running in this backend (0: none). */
+static int	script_depth = 0;
+
+/* Owner of the extension, looked up once per call of an entry point. */
+static Oid	extension_owner = InvalidOid;
+
+static Oid
+lookup_extension_owner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("migrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"migrate\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION migrate.")));
+	return owner;
+}
+
+/* The role that owns the extension and its catalog tables. */
+Oid
+migrate_extension_owner(void)
+{
+	if (!OidIsValid(extension_owner))
+		extension_owner = lookup_extension_owner();
+	return extension_owner;
+}
+
+/*
+ * migrate_enter: the checks every entry point makes, then SPI_connect.
+ * A writer (register, unregister, apply, rollback) also takes the lock that
+ * serializes writers, for the rest of the transaction.
+ */
+void
+migrate_enter(const char *funcname, bool writer)
+{
+	LOCKTAG		tag;
+
+	if (script_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot be called from inside a migration script",
+						funcname),
+				 errdetail("Migration scripts are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves."),
+				 errhint("Remove the call from the migration script.")));
+
+	if (writer)
+	{
+		PreventCommandDuringRecovery(funcname);
+		PreventCommandIfReadOnly(funcname);
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+					 errmsg("%s requires the READ COMMITTED isolation level",
+							funcname),
+					 errdetail("Under REPEATABLE READ or SERIALIZABLE its snapshot could not see the work of a concurrent deploy."),
+					 errhint("Run it in a READ COMMITTED transaction.")));
+	}
+
+	extension_owner = InvalidOid;
+	(void) migrate_extension_owner();
+
+	if (writer)
+	{
+		/*
+		 * One lock for every writer, held to the end of the transaction.  A
+		 * plain lock wait: lock_timeout bounds it and pg_locks shows it.
+		 */
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+							 MIGRATE_LOCK_KEY2, 2);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+void
+migrate_leave(void)
+{
+	SPI_finish();
+}
+
+/*
+ * Bracket the execution of a migration script.  While it runs, calls of
+ * this extension's functions are refused (SPEC §6.7).  On error the caller
+ * unwinds through PG_FINALLY, which calls migrate_script_end.
+ */
+void
+migrate_script_begin(void)
+{
+	script_depth++;
+}
+
+void
+migrate_script_end(void)
+{
+	if (script_depth > 0)
+		script_depth--;
+}

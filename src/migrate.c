@@ -1,0 +1,322 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  The SQL-callable functions of the migrate extension and its GUCs.
+ *
+ * Each function checks its arguments, enters through guard.c (writers take
+ * the lock that serializes them), and leaves the work to the modules named
+ * in migrate.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "migrate.h"
+
+PG_MODULE_MAGIC;
+
+bool		migrate_allow_out_of_order = false;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(migrate_register);
+PG_FUNCTION_INFO_V1(migrate_unregister);
+PG_FUNCTION_INFO_V1(migrate_apply);
+PG_FUNCTION_INFO_V1(migrate_rollback);
+PG_FUNCTION_INFO_V1(migrate_status);
+PG_FUNCTION_INFO_V1(migrate_current);
+
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("migrate.allow_out_of_order",
+							 "Lets migrate_apply() apply pending migrations that sort before the latest applied one.",
+							 NULL,
+							 &migrate_allow_out_of_order,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("migrate");
+#else
+	EmitWarningsOnPlaceholders("migrate");
+#endif
+}
+
+/* Argument argno of the current call, which must not be NULL. */
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *funcname,
+			const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s of %s must not be null", argname, funcname)));
+}
+
+static inline bool
+str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * migrate_register(id, up_sql, down_sql, description, data_loss_ok)
+ *		Register a migration, or update a registered one (SPEC §5).
+ */
+Datum
+migrate_register(PG_FUNCTION_ARGS)
+{
+	MigrateRow	row;
+	MigrateRow *old;
+	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
+	const char *result;
+
+	require_arg(fcinfo, 0, "migrate_register()", "id");
+	require_arg(fcinfo, 1, "migrate_register()", "up_sql");
+	require_arg(fcinfo, 4, "migrate_register()", "data_loss_ok");
+
+	row.id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	row.up_sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	row.down_sql = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	row.description = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	row.data_loss_ok = PG_GETARG_BOOL(4);
+	row.applied = false;
+
+	migrate_enter("migrate_register()", true);
+	migrate_check_id(row.id);
+
+	/* Deploy jobs re-register everything on every run: that writes nothing */
+	old = migrate_catalog_fetch(row.id);
+	if (old != NULL &&
+		strcmp(old->up_sql, row.up_sql) == 0 &&
+		str_equal(old->down_sql, row.down_sql) &&
+		str_equal(old->description, row.description) &&
+		old->data_loss_ok == row.data_loss_ok)
+	{
+		migrate_leave();
+		PG_RETURN_TEXT_P(cstring_to_text("unchanged"));
+	}
+
+	(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_UP, row.up_sql);
+	if (row.down_sql != NULL)
+		(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_DOWN, row.down_sql);
+	migrate_checksum(row.up_sql, checksum);
+	row.checksum = checksum;
+
+	if (old == NULL)
+	{
+		migrate_catalog_insert(&row);
+		migrate_catalog_log(row.id, "register", GetCurrentTimestamp(), 0,
+							false, checksum);
+		result = "registered";
+	}
+	else
+	{
+		if (old->applied && strcmp(old->up_sql, row.up_sql) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change the up script of applied migration \"%s\"",
+							row.id),
+					 errdetail("An applied migration is immutable, except for its down script and description."),
+					 errhint("Leave this migration as it is and register a new one that makes the change.")));
+		if (old->applied && old->data_loss_ok != row.data_loss_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change data_loss_ok of applied migration \"%s\"",
+							row.id),
+					 errdetail("An applied migration is immutable, except for its down script and description."),
+					 errhint("Register it again with data_loss_ok => %s.",
+							 old->data_loss_ok ? "true" : "false")));
+		migrate_catalog_update(&row);
+		migrate_catalog_log(row.id, "update", GetCurrentTimestamp(), 0,
+							false, checksum);
+		result = "updated";
+	}
+
+	migrate_leave();
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+/*
+ * migrate_unregister(id)
+ *		Remove a pending migration.
+ */
+Datum
+migrate_unregister(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	MigrateRow *old;
+
+	require_arg(fcinfo, 0, "migrate_unregister()", "id");
+	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	migrate_enter("migrate_unregister()", true);
+	old = migrate_catalog_fetch(id);
+	if (old == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migration \"%s\" is not registered", id),
+				 errhint("migrate_status() lists the registered migrations.")));
+	if (old->applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot unregister applied migration \"%s\"", id),
+				 errhint("Roll it back first with migrate_rollback().")));
+
+	migrate_catalog_delete(id);
+	migrate_catalog_log(id, "unregister", GetCurrentTimestamp(), 0, false,
+						old->checksum);
+	migrate_leave();
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate_apply(target, dry_run, allow_data_loss)
+ *		Apply pending migrations up to target (SPEC §6).
+ *
+ * allow_data_loss is accepted for the data-loss guard of SPEC §8, which
+ * this version does not have: nothing is refused for destroying data.
+ */
+Datum
+migrate_apply(PG_FUNCTION_ARGS)
+{
+	MigrateTarget target;
+	MigrateCatalog *cat;
+	List	   *chosen;
+	int			n;
+
+	require_arg(fcinfo, 0, "migrate_apply()", "target");
+	require_arg(fcinfo, 1, "migrate_apply()", "dry_run");
+	require_arg(fcinfo, 2, "migrate_apply()", "allow_data_loss");
+
+	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
+	migrate_enter("migrate_apply()", true);
+	cat = migrate_catalog_load(true);
+	migrate_validate(cat, false);
+	chosen = migrate_select_apply(cat, &target);
+	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1));
+	migrate_leave();
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * migrate_rollback(target, dry_run)
+ *		Roll back applied migrations (SPEC §7).
+ */
+Datum
+migrate_rollback(PG_FUNCTION_ARGS)
+{
+	MigrateTarget target;
+	MigrateCatalog *cat;
+	List	   *chosen;
+	int			n;
+
+	require_arg(fcinfo, 0, "migrate_rollback()", "target");
+	require_arg(fcinfo, 1, "migrate_rollback()", "dry_run");
+
+	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), true, &target);
+	migrate_enter("migrate_rollback()", true);
+	cat = migrate_catalog_load(true);
+	migrate_validate(cat, true);
+	chosen = migrate_select_rollback(cat, &target);
+	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1));
+	migrate_leave();
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * migrate_status()
+ *		Every registered or applied migration in version order.
+ */
+Datum
+migrate_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MemoryContext oldcxt;
+	MigrateCatalog *cat;
+	int			i;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
+
+	migrate_enter("migrate_status()", false);
+	cat = migrate_catalog_load(false);
+	for (i = 0; i < cat->n; i++)
+	{
+		MigrateEntry *e = &cat->entries[i];
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(e->id);
+		if (e->description)
+			values[1] = CStringGetTextDatum(e->description);
+		else
+			nulls[1] = true;
+		values[2] = CStringGetTextDatum(migrate_state_name(e->state));
+		if (e->applied)
+		{
+			values[3] = TimestampTzGetDatum(e->applied_at);
+			values[4] = CStringGetDatum(e->applied_by);
+			values[4] = DirectFunctionCall1(namein, values[4]);
+			values[5] = IntervalPGetDatum(&e->duration);
+		}
+		else
+			nulls[3] = nulls[4] = nulls[5] = true;
+		values[6] = BoolGetDatum(e->reversible);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	migrate_leave();
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = tupdesc;
+	return (Datum) 0;
+}
+
+/*
+ * migrate_current()
+ *		The id of the latest applied migration in version order, or NULL.
+ */
+Datum
+migrate_current(PG_FUNCTION_ARGS)
+{
+	MigrateCatalog *cat;
+	char	   *id = NULL;
+
+	migrate_enter("migrate_current()", false);
+	cat = migrate_catalog_load(false);
+	/* SPI_palloc: the answer must outlive SPI_finish */
+	if (cat->latest_applied >= 0)
+		id = strcpy(SPI_palloc(strlen(cat->entries[cat->latest_applied].id) + 1),
+					cat->entries[cat->latest_applied].id);
+	migrate_leave();
+
+	if (id == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}

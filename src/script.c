@@ -1,0 +1,423 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  Parsing migration scripts with the server's own parser: splitting them
+ *	  into statements, placing errors at a line and column of the script,
+ *	  refusing statements that cannot run inside a migration's transaction,
+ *	  and the checksum of a script.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+
+#include "migrate.h"
+
+typedef struct ParseErrorArg
+{
+	const char *id;
+	MigrateScriptKind kind;
+	const char *sql;
+} ParseErrorArg;
+
+const char *
+migrate_script_name(MigrateScriptKind kind)
+{
+	return kind == MIGRATE_SCRIPT_UP ? "up" : "down";
+}
+
+/*
+ * migrate_script_line_at: the 1-based line (and column, if wanted) of the
+ * charpos'th character (1-based, as in error cursor positions) of text.
+ */
+int
+migrate_script_line_at(const char *text, int charpos, int *column)
+{
+	const char *p = text;
+	int			line = 1;
+	int			col = 1;
+	int			i;
+
+	for (i = 1; i < charpos && *p != '\0'; i++)
+	{
+		if (*p == '\n')
+		{
+			line++;
+			col = 1;
+		}
+		else
+			col++;
+		p += pg_mblen(p);
+	}
+	if (column)
+		*column = col;
+	return line;
+}
+
+/*
+ * Errors from the parser carry a cursor position inside the script, which
+ * a client would place in the query it sent (the call of this extension's
+ * function).  Turn it into a line and column of the script instead.
+ */
+static void
+parse_error_callback(void *arg)
+{
+	ParseErrorArg *a = (ParseErrorArg *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		int			line;
+		int			column;
+
+		line = migrate_script_line_at(a->sql, pos, &column);
+		errposition(0);
+		errcontext("migration \"%s\", %s script, line %d, column %d",
+				   a->id, migrate_script_name(a->kind), line, column);
+	}
+	else
+		errcontext("migration \"%s\", %s script",
+				   a->id, migrate_script_name(a->kind));
+}
+
+/*
+ * Skip white space and comments from offset; the parser's statement
+ * locations start right after the previous semicolon.
+ */
+static int
+skip_blanks(const char *sql, int offset, int end)
+{
+	const char *p = sql + offset;
+	const char *stop = sql + end;
+
+	while (p < stop)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+			*p == '\f' || *p == '\v')
+			p++;
+		else if (p[0] == '-' && p + 1 < stop && p[1] == '-')
+		{
+			while (p < stop && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p + 1 < stop && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (p < stop && depth > 0)
+			{
+				if (p[0] == '/' && p + 1 < stop && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p + 1 < stop && p[1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+		}
+		else
+			break;
+	}
+	return p - sql;
+}
+
+/* Calls of any of these from a script are refused (SPEC §6.7). */
+static const char *const own_functions[] = {
+	"migrate_register",
+	"migrate_unregister",
+	"migrate_apply",
+	"migrate_rollback",
+	"migrate_status",
+	"migrate_current",
+	NULL
+};
+
+static bool
+find_own_call_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncCall))
+	{
+		FuncCall   *fc = (FuncCall *) node;
+		const char *name = strVal(llast(fc->funcname));
+		int			i;
+
+		for (i = 0; own_functions[i] != NULL; i++)
+		{
+			if (strcmp(name, own_functions[i]) == 0)
+			{
+				*(const char **) context = own_functions[i];
+				return true;
+			}
+		}
+	}
+	return raw_expression_tree_walker(node, find_own_call_walker, context);
+}
+
+/*
+ * The name of a function of this extension that stmt calls, where the raw
+ * parse tree shows it (DML, CALL, CREATE TABLE AS, EXPLAIN), or NULL.
+ * Calls hidden in DO blocks or functions are caught when they run.
+ */
+static const char *
+own_function_called(Node *stmt)
+{
+	const char *found = NULL;
+
+	switch (nodeTag(stmt))
+	{
+		case T_CallStmt:
+			stmt = (Node *) ((CallStmt *) stmt)->funccall;
+			break;
+		case T_CreateTableAsStmt:
+			stmt = ((CreateTableAsStmt *) stmt)->query;
+			break;
+		case T_ExplainStmt:
+			stmt = ((ExplainStmt *) stmt)->query;
+			break;
+		default:
+			break;
+	}
+	switch (nodeTag(stmt))
+	{
+		case T_SelectStmt:
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+		case T_FuncCall:
+			(void) find_own_call_walker(stmt, &found);
+			break;
+		default:
+			break;
+	}
+	return found;
+}
+
+static bool
+has_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Why stmt cannot run in a migration, as the command's name, or NULL if it
+ * can.  These are the statements that refuse a transaction block or a
+ * function (PreventInTransactionBlock), that end or split the transaction,
+ * or that need the client's copy protocol.
+ */
+static const char *
+forbidden_command(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_TransactionStmt:
+			return GetCommandTagName(CreateCommandTag(stmt));
+		case T_CopyStmt:
+			{
+				CopyStmt   *copy = (CopyStmt *) stmt;
+
+				if (copy->filename == NULL && !copy->is_program)
+					return copy->is_from ? "COPY FROM STDIN" : "COPY TO STDOUT";
+				return NULL;
+			}
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ?
+				"CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ?
+				"DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) stmt;
+
+				if (has_option(reindex->params, "concurrently"))
+					return "REINDEX CONCURRENTLY";
+				if (reindex->kind == REINDEX_OBJECT_SCHEMA ||
+					reindex->kind == REINDEX_OBJECT_SYSTEM ||
+					reindex->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX SCHEMA, SYSTEM or DATABASE";
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ?
+				"CLUSTER without a table" : NULL;
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+		case T_AlterDatabaseStmt:
+			return has_option(((AlterDatabaseStmt *) stmt)->options, "tablespace") ?
+				"ALTER DATABASE SET TABLESPACE" : NULL;
+		case T_CreatedbStmt:
+		case T_DropdbStmt:
+		case T_CreateTableSpaceStmt:
+		case T_DropTableSpaceStmt:
+		case T_AlterSystemStmt:
+		case T_CreateSubscriptionStmt:
+		case T_DropSubscriptionStmt:
+			return GetCommandTagName(CreateCommandTag(stmt));
+		case T_DiscardStmt:
+			return ((DiscardStmt *) stmt)->target == DISCARD_ALL ?
+				"DISCARD ALL" : NULL;
+		case T_VariableSetStmt:
+			{
+				VariableSetStmt *set = (VariableSetStmt *) stmt;
+
+				if (set->kind == VAR_SET_MULTI &&
+					(strcmp(set->name, "TRANSACTION") == 0 ||
+					 strcmp(set->name, "TRANSACTION SNAPSHOT") == 0))
+					return "SET TRANSACTION";
+				return NULL;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * migrate_script_parse: parse sql, the kind script of migration id, into
+ * its statements, and refuse a script that is empty or has a statement that
+ * cannot run inside a migration.  Errors name the migration, the script and
+ * the line.
+ */
+MigrateScript *
+migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
+{
+	ErrorContextCallback errcallback;
+	ParseErrorArg arg;
+	MigrateScript *script;
+	List	   *raw;
+	ListCell   *lc;
+	int			total = strlen(sql);
+	int			n = 0;
+
+	arg.id = id;
+	arg.kind = kind;
+	arg.sql = sql;
+	errcallback.callback = parse_error_callback;
+	errcallback.arg = &arg;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+
+	script = palloc(sizeof(MigrateScript));
+	script->sql = sql;
+	script->nstmts = list_length(raw);
+	script->stmts = palloc(sizeof(MigrateStatement) * Max(script->nstmts, 1));
+
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		MigrateStatement *st = &script->stmts[n++];
+		int			end = rs->stmt_len > 0 ? rs->stmt_location + rs->stmt_len : total;
+		const char *forbidden;
+		const char *own;
+		int			charpos;
+
+		st->offset = skip_blanks(sql, rs->stmt_location, end);
+		st->len = end - st->offset;
+		charpos = pg_mbstrlen_with_len(sql, st->offset) + 1;
+		st->line = migrate_script_line_at(sql, charpos, NULL);
+
+		forbidden = forbidden_command(rs->stmt);
+		if (forbidden != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s cannot run inside a migration", forbidden),
+					 errdetail("Statement %d of the %s script of migration \"%s\", at line %d, cannot run inside a transaction block; a migration runs inside the caller's transaction.",
+							   n, migrate_script_name(kind), id, st->line),
+					 IsA(rs->stmt, TransactionStmt) ?
+					 errhint("Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in.") :
+					 IsA(rs->stmt, CopyStmt) ?
+					 errhint("Use INSERT statements, or COPY from a file on the server.") :
+					 errhint("Run it outside migrate, or use the form that works in a transaction block.")));
+
+		own = own_function_called(rs->stmt);
+		if (own != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s() cannot be called from a migration script", own),
+					 errdetail("Statement %d of the %s script of migration \"%s\", at line %d, calls it.",
+							   n, migrate_script_name(kind), id, st->line),
+					 errhint("Remove the call: migrations are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves.")));
+	}
+
+	error_context_stack = errcallback.previous;
+
+	if (script->nstmts == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s script of migration \"%s\" contains no statements",
+						migrate_script_name(kind), id),
+				 kind == MIGRATE_SCRIPT_DOWN ?
+				 errhint("Pass NULL as the down script of a migration that cannot be undone.") :
+				 errhint("A migration must do something; unregister it if it is not needed.")));
+
+	list_free_deep(raw);
+	return script;
+}
+
+/* migrate_checksum: lowercase hex SHA-256 of sql into dest (65 bytes). */
+void
+migrate_checksum(const char *sql, char *dest)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	pg_cryptohash_ctx *ctx;
+	int			i;
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) sql, strlen(sql)) < 0 ||
+#if PG_VERSION_NUM >= 150000
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+#else
+		pg_cryptohash_final(ctx, digest) < 0)
+#endif
+		elog(ERROR, "could not compute SHA-256 checksum");
+	pg_cryptohash_free(ctx);
+
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		dest[2 * i] = hex[digest[i] >> 4];
+		dest[2 * i + 1] = hex[digest[i] & 0x0f];
+	}
+	dest[MIGRATE_CHECKSUM_LEN] = '\0';
+}
