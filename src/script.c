@@ -26,6 +26,8 @@ typedef struct ParseErrorArg
 	const char *id;
 	MigrateScriptKind kind;
 	const char *sql;
+	int			stmt_no;		/* statement being checked, 0 while parsing */
+	int			stmt_line;
 } ParseErrorArg;
 
 const char *
@@ -83,6 +85,10 @@ parse_error_callback(void *arg)
 		errcontext("migration \"%s\", %s script, line %d, column %d",
 				   a->id, migrate_script_name(a->kind), line, column);
 	}
+	else if (a->stmt_no > 0)
+		errcontext("migration \"%s\", %s script, statement %d, line %d",
+				   a->id, migrate_script_name(a->kind), a->stmt_no,
+				   a->stmt_line);
 	else
 		errcontext("migration \"%s\", %s script",
 				   a->id, migrate_script_name(a->kind));
@@ -330,6 +336,8 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	arg.id = id;
 	arg.kind = kind;
 	arg.sql = sql;
+	arg.stmt_no = 0;
+	arg.stmt_line = 0;
 	errcallback.callback = parse_error_callback;
 	errcallback.arg = &arg;
 	errcallback.previous = error_context_stack;
@@ -356,13 +364,14 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 		charpos = pg_mbstrlen_with_len(sql, st->offset) + 1;
 		st->line = migrate_script_line_at(sql, charpos, NULL);
 
+		arg.stmt_no = n;
+		arg.stmt_line = st->line;
 		forbidden = forbidden_command(rs->stmt);
 		if (forbidden != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s cannot run inside a migration", forbidden),
-					 errdetail("Statement %d of the %s script of migration \"%s\", at line %d, cannot run inside a transaction block; a migration runs inside the caller's transaction.",
-							   n, migrate_script_name(kind), id, st->line),
+					 errdetail("It cannot run inside a transaction block, and a migration runs inside the caller's transaction."),
 					 IsA(rs->stmt, TransactionStmt) ?
 					 errhint("Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in.") :
 					 IsA(rs->stmt, CopyStmt) ?
@@ -374,12 +383,11 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s() cannot be called from a migration script", own),
-					 errdetail("Statement %d of the %s script of migration \"%s\", at line %d, calls it.",
-							   n, migrate_script_name(kind), id, st->line),
 					 errhint("Remove the call: migrations are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves.")));
 	}
 
 	error_context_stack = errcallback.previous;
+	list_free_deep(raw);
 
 	if (script->nstmts == 0)
 		ereport(ERROR,
@@ -390,7 +398,6 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 				 errhint("Pass NULL as the down script of a migration that cannot be undone.") :
 				 errhint("A migration must do something; unregister it if it is not needed.")));
 
-	list_free_deep(raw);
 	return script;
 }
 

@@ -217,9 +217,11 @@ migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target)
 	else if (target->kind == MIGRATE_TARGET_STEPS && target->steps > npending)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("migration target \"%s\" asks for %d migrations, but %d %s pending",
-						target->text, target->steps, npending,
-						npending == 1 ? "is" : "are"),
+				 errmsg("migration target \"%s\" asks for more migrations than are pending",
+						target->text),
+				 errdetail_plural("%d migration is pending.",
+								  "%d migrations are pending.",
+								  npending, npending),
 				 errhint("migrate_status() lists the pending migrations.")));
 
 	for (i = 0; i <= last; i++)
@@ -274,9 +276,11 @@ migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target)
 	else if (target->kind == MIGRATE_TARGET_STEPS && target->steps > napplied)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("migration target \"%s\" asks for %d migrations, but %d %s applied",
-						target->text, target->steps, napplied,
-						napplied == 1 ? "is" : "are"),
+				 errmsg("migration target \"%s\" asks for more migrations than are applied",
+						target->text),
+				 errdetail_plural("%d migration is applied.",
+								  "%d migrations are applied.",
+								  napplied, napplied),
 				 errhint("migrate_status() lists the applied migrations.")));
 
 	for (i = cat->n - 1; i >= first; i--)
@@ -307,6 +311,6 @@ migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target)
 				 errdetail_plural("Migration %s has no down script.",
 								  "Migrations %s have no down script.",
 								  nirreversible, irreversible.data),
-				 errhint("Register a down script for it with migrate_register(), or choose a target that stops before it.")));
+				 errhint("Register down scripts with migrate_register(), or choose a target that stops earlier.")));
 	return chosen;
 }
