@@ -14,6 +14,18 @@ CREATE SCHEMA migrate;
 REVOKE ALL ON SCHEMA migrate FROM PUBLIC;
 COMMENT ON SCHEMA migrate IS 'catalog of the migrate extension; written only through its functions';
 
+/*
+ * SHA-256 of a script's bytes as stored, in lowercase hex.  It computes the
+ * generated checksum column below, so a checksum can never disagree with
+ * the script it belongs to, however the row was written.
+ */
+CREATE FUNCTION migrate_checksum(script text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_checksum_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION migrate_checksum(text)
+    IS 'lowercase hex SHA-256 of a script, as stored in migrate.migration.checksum';
+
 CREATE TABLE migrate.migration (
     id text PRIMARY KEY
         CONSTRAINT migration_id_format
@@ -22,8 +34,7 @@ CREATE TABLE migrate.migration (
     up_sql text NOT NULL,
     down_sql text,
     checksum text NOT NULL
-        CONSTRAINT migration_checksum_format
-        CHECK (checksum ~ '^[0-9a-f]{64}$'),
+        GENERATED ALWAYS AS (pg_catalog.migrate_checksum(up_sql)) STORED,
     data_loss_ok boolean NOT NULL DEFAULT false,
     registered_at timestamptz NOT NULL DEFAULT now(),
     registered_by name NOT NULL DEFAULT current_user
@@ -133,3 +144,4 @@ REVOKE ALL ON FUNCTION migrate_apply(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_rollback(text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_current() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_checksum(text) FROM PUBLIC;

@@ -16,10 +16,10 @@ SELECT p.oid::regprocedure AS function,
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
   JOIN pg_extension e ON d.refobjid = e.oid AND e.extname = 'migrate'
   JOIN pg_namespace n ON n.oid = p.pronamespace
- ORDER BY 1::text;
+ ORDER BY p.proname;
 SELECT c.oid::regclass AS relation, c.relacl
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'migrate' ORDER BY 1::text;
+ WHERE n.nspname = 'migrate' ORDER BY c.relname;
 SELECT nspacl FROM pg_namespace WHERE nspname = 'migrate';
 
 SET ROLE regress_migrate_nobody;

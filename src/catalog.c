@@ -45,9 +45,9 @@ typedef struct CatalogQueryDef
 static const CatalogQueryDef queries[NUM_QUERIES] = {
 	[Q_LOAD] = {
 		"SELECT coalesce(m.id, a.id), m.id IS NOT NULL, a.id IS NOT NULL,"
-		" m.description, m.down_sql IS NOT NULL, m.checksum, a.checksum,"
-		" a.applied_at, a.applied_by, a.duration,"
-		" CASE WHEN a.id IS NOT NULL THEN m.up_sql END"
+		" m.description, m.down_sql IS NOT NULL,"
+		" coalesce(a.checksum, m.checksum), a.checksum <> m.checksum,"
+		" a.applied_at, a.applied_by, a.duration"
 		" FROM migrate.migration m FULL JOIN migrate.applied a ON a.id = m.id",
 		0, {0}
 	},
@@ -60,16 +60,16 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 	},
 	[Q_INSERT] = {
 		"INSERT INTO migrate.migration (id, description, up_sql, down_sql,"
-		" checksum, data_loss_ok, registered_at, registered_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), $7)",
-		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
+		" data_loss_ok, registered_at, registered_by)"
+		" VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6)",
+		6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
 	},
 	[Q_UPDATE] = {
 		"UPDATE migrate.migration SET description = $2, up_sql = $3,"
-		" down_sql = $4, checksum = $5, data_loss_ok = $6,"
-		" registered_at = clock_timestamp(), registered_by = $7"
+		" down_sql = $4, data_loss_ok = $5,"
+		" registered_at = clock_timestamp(), registered_by = $6"
 		" WHERE id = $1",
-		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
+		6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID}
 	},
 	[Q_DELETE] = {
 		"DELETE FROM migrate.migration WHERE id = $1",
@@ -204,8 +204,9 @@ migrate_state_name(MigrateState state)
 /*
  * migrate_catalog_load: every registered or applied migration, in version
  * order, with its state (SPEC §7).  An applied migration is "modified" when
- * its registered up script no longer hashes to the checksum it was applied
- * with; a pending one is "out_of_order" when it sorts before the latest
+ * the checksum of its registered up script (a generated column, so always
+ * the script's own) differs from the checksum it was applied with; a pending
+ * one is "out_of_order" when it sorts before the latest
  * applied one.  Writers pass fresh after taking the lock, so the statement
  * takes a new snapshot and sees every committed deploy; readers see the
  * snapshot of the query that called them.
@@ -233,37 +234,24 @@ migrate_catalog_load(bool fresh)
 		TupleDesc	desc = tt->tupdesc;
 		MigrateEntry *e = &cat->entries[i];
 		bool		isnull;
-		char	   *reg_checksum;
-		char	   *app_checksum;
 
 		e->id = get_text(tup, desc, 1);
 		e->registered = get_bool(tup, desc, 2);
 		e->applied = get_bool(tup, desc, 3);
 		e->description = get_text(tup, desc, 4);
 		e->reversible = get_bool(tup, desc, 5);
-		reg_checksum = get_text(tup, desc, 6);
-		app_checksum = get_text(tup, desc, 7);
+		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 6, &isnull)),
+							   e->checksum, sizeof(e->checksum));
 		if (e->applied)
 		{
 			e->applied_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 8, &isnull));
 			e->applied_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 9, &isnull))));
 			e->duration = *DatumGetIntervalP(SPI_getbinval(tup, desc, 10, &isnull));
-			strlcpy(e->checksum, app_checksum, sizeof(e->checksum));
 		}
-		else
-			strlcpy(e->checksum, reg_checksum, sizeof(e->checksum));
 
+		/* checksums differ: the registered up script is not what was applied */
 		if (e->applied && e->registered)
-		{
-			char	   *up_sql = get_text(tup, desc, 11);
-			char		actual[MIGRATE_CHECKSUM_LEN + 1];
-
-			migrate_checksum(up_sql, actual);
-			pfree(up_sql);
-			e->state = (strcmp(actual, app_checksum) == 0 &&
-						strcmp(reg_checksum, app_checksum) == 0) ?
-				MIGRATE_APPLIED : MIGRATE_MODIFIED;
-		}
+			e->state = get_bool(tup, desc, 7) ? MIGRATE_MODIFIED : MIGRATE_APPLIED;
 		else if (e->applied)
 			e->state = MIGRATE_MISSING;
 		else
@@ -318,19 +306,18 @@ static void
 write_row(CatalogQuery q, const MigrateRow *row)
 {
 	OwnerContext oc;
-	Datum		values[7];
-	char		nulls[7];
+	Datum		values[6];
+	char		nulls[6];
 
 	owner_begin(&oc);
 	values[0] = text_or_null(row->id, &nulls[0]);
 	values[1] = text_or_null(row->description, &nulls[1]);
 	values[2] = text_or_null(row->up_sql, &nulls[2]);
 	values[3] = text_or_null(row->down_sql, &nulls[3]);
-	values[4] = text_or_null(row->checksum, &nulls[4]);
-	values[5] = BoolGetDatum(row->data_loss_ok);
+	values[4] = BoolGetDatum(row->data_loss_ok);
+	nulls[4] = ' ';
+	values[5] = NameGetDatum(&oc.caller);
 	nulls[5] = ' ';
-	values[6] = NameGetDatum(&oc.caller);
-	nulls[6] = ' ';
 	(void) run_query(q, values, nulls, false);
 	owner_end(&oc);
 }

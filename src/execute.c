@@ -188,7 +188,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 	}
 	else
 	{
-		migrate_checksum(sql, checksum);
+		migrate_checksum(sql, strlen(sql), checksum);
 		migrate_catalog_mark_applied(e->id, checksum, started, usecs);
 		migrate_catalog_log(e->id, "apply", started, usecs, true, checksum);
 	}

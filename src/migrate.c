@@ -34,6 +34,7 @@ PG_FUNCTION_INFO_V1(migrate_apply);
 PG_FUNCTION_INFO_V1(migrate_rollback);
 PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_checksum_sql);
 
 void
 _PG_init(void)
@@ -113,7 +114,7 @@ migrate_register(PG_FUNCTION_ARGS)
 	(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_UP, row.up_sql);
 	if (row.down_sql != NULL)
 		(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_DOWN, row.down_sql);
-	migrate_checksum(row.up_sql, checksum);
+	migrate_checksum(row.up_sql, strlen(row.up_sql), checksum);
 	row.checksum = checksum;
 
 	if (old == NULL)
@@ -319,4 +320,19 @@ migrate_current(PG_FUNCTION_ARGS)
 	if (id == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/*
+ * migrate_checksum(script)
+ *		Lowercase hex SHA-256 of the script's bytes; computes the generated
+ *		column migrate.migration.checksum.
+ */
+Datum
+migrate_checksum_sql(PG_FUNCTION_ARGS)
+{
+	text	   *script = PG_GETARG_TEXT_PP(0);
+	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
+
+	migrate_checksum(VARDATA_ANY(script), VARSIZE_ANY_EXHDR(script), checksum);
+	PG_RETURN_TEXT_P(cstring_to_text(checksum));
 }

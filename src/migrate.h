@@ -80,7 +80,7 @@ extern MigrateScript *migrate_script_parse(const char *id,
 										   MigrateScriptKind kind,
 										   const char *sql);
 extern int	migrate_script_line_at(const char *text, int charpos, int *column);
-extern void migrate_checksum(const char *sql, char *dest);
+extern void migrate_checksum(const char *data, size_t len, char *dest);
 
 /* ---------- catalog.c ---------- */
 

@@ -401,9 +401,9 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	return script;
 }
 
-/* migrate_checksum: lowercase hex SHA-256 of sql into dest (65 bytes). */
+/* migrate_checksum: lowercase hex SHA-256 of len bytes into dest (65 bytes) */
 void
-migrate_checksum(const char *sql, char *dest)
+migrate_checksum(const char *data, size_t len, char *dest)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
@@ -412,7 +412,7 @@ migrate_checksum(const char *sql, char *dest)
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) sql, strlen(sql)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
 #if PG_VERSION_NUM >= 150000
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 #else
