@@ -22,7 +22,19 @@ sub messages
 
 $node = PostgreSQL::Test::Cluster->new('main');
 $node->init(extra => [ '--locale=C', '--encoding=UTF8' ]);
-$node->append_conf('postgresql.conf', "max_locks_per_transaction = 10\n");
+# A small lock table of known size: 10 locks x 32 backends (20 connections,
+# 3 autovacuum workers, 1 launcher, 8 worker processes, no WAL senders) =
+# 320 slots.  A backlog of 1,000 CREATE TABLEs (about 6 locks each) cannot
+# fit in it, whatever the shared-memory slack; 20 of them can.
+$node->append_conf(
+	'postgresql.conf', q{
+max_locks_per_transaction = 10
+max_connections = 20
+autovacuum_max_workers = 3
+max_worker_processes = 8
+max_wal_senders = 0
+max_prepared_transactions = 0
+});
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE EXTENSION migrate');
@@ -66,7 +78,7 @@ $node->safe_psql('postgres',
 	"SET client_min_messages = warning; SELECT migrate_apply()");
 
 # A backlog too large for the lock table fails atomically, with a hint
-my $n = 400;
+my $n = 1000;
 $node->safe_psql(
 	'postgres', qq{
 	SELECT migrate_register('1' || lpad(i::text, 4, '0') || '_t',
@@ -94,16 +106,14 @@ is( $node->safe_psql(
 	'and none of its tables exist');
 
 # applying in steps gets through
-for my $step (1 .. 8)
-{
-	$node->safe_psql('postgres',
-		"SET client_min_messages = warning; SELECT migrate_apply('+50')");
-}
+$node->safe_psql('postgres',
+	"SET client_min_messages = warning;\n"
+	  . ("SELECT migrate_apply('+20');\n" x ($n / 20)));
 is( $node->safe_psql(
 		'postgres',
 		"SELECT count(*) FROM migrate_status() WHERE state = 'applied'"),
 	$n + 3,
-	'applied in steps of +50');
+	'applied in steps of +20');
 
 $node->stop;
 done_testing();

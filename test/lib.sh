@@ -1,0 +1,205 @@
+# shellcheck shell=bash
+# test/lib.sh: helpers shared by run-tests.sh, demo.sh and bench/bench.sh.
+# Source it from a bash script running with `set -euo pipefail`.
+#
+# Every function returns non-zero on failure by itself (explicit `|| return`),
+# so it also behaves when called as `if ! f; then ...` (where set -e is off).
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BIN/pg_config
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PG_CONFIG
+
+# Packages a fresh Debian 12 needs to build and test the extension.
+MIGRATE_PACKAGES=(postgresql-15 postgresql-server-dev-15 libipc-run-perl perl make gcc)
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Cleanup: one EXIT trap runs registered commands, newest first.  INT/TERM
+# turn into an exit, so the EXIT trap also runs after Ctrl-C.
+# ---------------------------------------------------------------------------
+_CLEANUP=()
+_run_cleanup() {
+    local i
+    for ((i = ${#_CLEANUP[@]} - 1; i >= 0; i--)); do
+        eval "${_CLEANUP[i]}" || true
+    done
+    _CLEANUP=()
+}
+on_exit() { _CLEANUP+=("$1"); }
+trap _run_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# ---------------------------------------------------------------------------
+# Privileges
+# ---------------------------------------------------------------------------
+
+# as_root CMD...: run CMD as root (directly, or through sudo).
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -- "$@"
+    else
+        printf 'error: needs root, and sudo is not available: %s\n' "$*" >&2
+        return 1
+    fi
+}
+
+# become_root SCRIPT ARGS...: unless root already, re-run SCRIPT through sudo
+# (the test, demo and bench scripts build, install and run clusters as root).
+become_root() {
+    [[ $(id -u) -ne 0 ]] || return 0
+    command -v sudo >/dev/null 2>&1 || die "run this as root (sudo is not available): $1"
+    log "not root: re-running with sudo"
+    exec sudo -- bash "$@"
+}
+
+# as_postgres CMD...: run CMD as the postgres OS user, from / (a cwd such as
+# /root is unreadable for postgres).  The environment is kept.
+as_postgres() {
+    if [[ $(id -un) == postgres ]]; then
+        (cd / && "$@")
+    elif [[ $(id -u) -eq 0 ]]; then
+        (cd / && runuser -u postgres -- "$@")
+    elif command -v sudo >/dev/null 2>&1; then
+        (cd / && sudo --preserve-env -u postgres -- "$@")
+    else
+        echo 'error: need root (or sudo) to run commands as postgres' >&2
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Packages and build
+# ---------------------------------------------------------------------------
+
+_is_installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# ensure_packages: install whatever of MIGRATE_PACKAGES is missing.
+ensure_packages() {
+    local pkg apt_log missing=()
+    for pkg in "${MIGRATE_PACKAGES[@]}"; do
+        _is_installed "$pkg" || missing+=("$pkg")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        log "packages present: ${MIGRATE_PACKAGES[*]}"
+        return 0
+    fi
+    log "installing missing packages: ${missing[*]} (apt-get update, then install)"
+    # apt's chatter goes to a log, shown only if something fails.
+    apt_log=$(mktemp /tmp/migrate-apt.XXXXXX) || return 1
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        </dev/null >"$apt_log" 2>&1 ||
+        ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+            "${missing[@]}" </dev/null >>"$apt_log" 2>&1; then
+        tail -n 40 "$apt_log" >&2
+        rm -f -- "$apt_log"
+        echo "error: apt-get failed installing: ${missing[*]}" >&2
+        return 1
+    fi
+    rm -f -- "$apt_log"
+    for pkg in "${missing[@]}"; do
+        _is_installed "$pkg" || { echo "error: package $pkg did not install" >&2; return 1; }
+    done
+    [[ -x $PG_CONFIG ]] || { echo "error: $PG_CONFIG missing after install" >&2; return 1; }
+    log "installed: ${missing[*]}"
+}
+
+# build_and_install: clean build with warnings as errors, then install.
+build_and_install() {
+    log "building (PG_CFLAGS=-Werror) in $REPO_ROOT"
+    make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" clean || return 1
+    make -C "$REPO_ROOT" PG_CONFIG="$PG_CONFIG" PG_CFLAGS=-Werror || return 1
+    log "installing"
+    as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install || return 1
+}
+
+# ---------------------------------------------------------------------------
+# Throwaway cluster
+# ---------------------------------------------------------------------------
+
+CLUSTER_DIR=
+
+# _free_port: a random port with no TCP listener and no socket file in /tmp.
+_free_port() {
+    local port tries=0
+    while ((tries++ < 100)); do
+        port=$((20000 + RANDOM % 30000))
+        [[ -e /tmp/.s.PGSQL.$port ]] && continue
+        if command -v ss >/dev/null 2>&1 &&
+            [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
+            continue
+        fi
+        echo "$port"
+        return 0
+    done
+    echo "error: no free port found" >&2
+    return 1
+}
+
+# cluster_start [max_locks_per_transaction]: initdb and start a private
+# cluster, socket only, and export PGHOST PGPORT PGUSER PGDATABASE.
+cluster_start() {
+    local max_locks=${1:-} port out
+    [[ -z $CLUSTER_DIR ]] || { echo 'error: a cluster is already running' >&2; return 1; }
+    # /tmp keeps the socket path short (limit 107 bytes) and readable by postgres.
+    CLUSTER_DIR=$(mktemp -d /tmp/migrate-pg.XXXXXX) || return 1
+    on_exit cluster_stop
+    chown postgres:postgres "$CLUSTER_DIR" 2>/dev/null || as_root chown postgres:postgres "$CLUSTER_DIR" || return 1
+    chmod 700 "$CLUSTER_DIR" 2>/dev/null || as_root chmod 700 "$CLUSTER_DIR" || return 1
+    port=$(_free_port) || return 1
+
+    log "initdb in $CLUSTER_DIR (port $port${max_locks:+, max_locks_per_transaction = $max_locks})"
+    out=$(as_postgres "$PG_BIN/initdb" -D "$CLUSTER_DIR/data" -U postgres -A trust \
+        -E UTF8 --locale=C --no-sync 2>&1) || {
+        printf '%s\n' "$out" >&2
+        return 1
+    }
+    as_postgres tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null <<EOF || return 1
+
+# added by test/lib.sh cluster_start
+listen_addresses = ''
+unix_socket_directories = '$CLUSTER_DIR'
+port = $port
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+${max_locks:+max_locks_per_transaction = $max_locks}
+EOF
+    as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+        -w -t 60 start >/dev/null || {
+        echo 'error: server did not start; log follows' >&2
+        as_root tail -n 50 "$CLUSTER_DIR/server.log" >&2 || true
+        return 1
+    }
+    export PGHOST=$CLUSTER_DIR PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+    unset PGHOSTADDR PGSERVICE PGPASSWORD
+}
+
+# cluster_server_log [lines]: tail of the server log.
+cluster_server_log() {
+    [[ -n $CLUSTER_DIR ]] || return 0
+    as_root tail -n "${1:-50}" "$CLUSTER_DIR/server.log" || true
+}
+
+# cluster_stop: stop the cluster and remove its directory (idempotent).
+cluster_stop() {
+    [[ -n $CLUSTER_DIR ]] || return 0
+    if [[ -f $CLUSTER_DIR/data/postmaster.pid ]] ||
+        as_root test -f "$CLUSTER_DIR/data/postmaster.pid" 2>/dev/null; then
+        as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w -t 60 stop \
+            >/dev/null 2>&1 ||
+            as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop \
+                >/dev/null 2>&1 || true
+    fi
+    as_root rm -rf -- "$CLUSTER_DIR" || true
+    CLUSTER_DIR=
+    unset PGHOST PGPORT
+}
