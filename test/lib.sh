@@ -145,12 +145,13 @@ _free_port() {
 }
 
 # cluster_start [max_locks_per_transaction]: initdb and start a private
-# cluster, socket only, and export PGHOST PGPORT PGUSER PGDATABASE.
+# cluster, socket only, and export PGHOST PGPORT PGUSER PGDATABASE.  The
+# cluster lives under $CLUSTER_PARENT (default /tmp).
 cluster_start() {
     local max_locks=${1:-} port out
     [[ -z $CLUSTER_DIR ]] || { echo 'error: a cluster is already running' >&2; return 1; }
     # /tmp keeps the socket path short (limit 107 bytes) and readable by postgres.
-    CLUSTER_DIR=$(mktemp -d /tmp/migrate-pg.XXXXXX) || return 1
+    CLUSTER_DIR=$(mktemp -d "${CLUSTER_PARENT:-/tmp}/migrate-pg.XXXXXX") || return 1
     on_exit cluster_stop
     chown postgres:postgres "$CLUSTER_DIR" 2>/dev/null || as_root chown postgres:postgres "$CLUSTER_DIR" || return 1
     chmod 700 "$CLUSTER_DIR" 2>/dev/null || as_root chmod 700 "$CLUSTER_DIR" || return 1

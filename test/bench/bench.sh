@@ -13,6 +13,14 @@
 # base.  Baseline, in database bench_base: the same up SQL, concatenated, run
 # with `psql -X -q -1 -f`, then the down SQL the same way.
 #
+# ROUNDS rounds (default 3; env ROUNDS) alternate the two, each in fresh
+# databases, and every figure is the median of the rounds.  The cluster lives
+# on tmpfs (/dev/shm) when it has room: creating thousands of relation files
+# on ext4 after many deletions is slow in the kernel and varies from run to
+# run by a factor of 3 or more, which would measure the file system rather
+# than the server (seen on this machine: psql -1 of the same 1000 migrations
+# took 0.96 s in one run and 3.8 s in the next).
+#
 # "server ms": clock_timestamp() read by the server just before and just
 # after the statement (after its commit), so it includes the round trips of
 # the statements (one for apply; N for register).  "wall ms": read by psql
@@ -27,7 +35,13 @@ become_root "$REPO_ROOT/test/bench/bench.sh" "$@"
 
 N=${1:-1000}
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [N]  (N a positive integer)"
+ROUNDS=${ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 MAX_LOCKS=2048
+# tmpfs for the cluster when it has 4 GiB free
+if [[ -d /dev/shm ]] && [[ $(df --output=avail -k /dev/shm | tail -n 1) -gt 4194304 ]]; then
+    CLUSTER_PARENT=/dev/shm
+fi
 
 WORK=$(mktemp -d /tmp/migrate-bench.XXXXXX)
 # shellcheck disable=SC2016 # expanded when the cleanup runs
@@ -79,10 +93,9 @@ echo 'SELECT sum(total_bytes) FROM pg_backend_memory_contexts;' >"$WORK/mem.sql"
 # --- cluster ---------------------------------------------------------------
 cluster_start "$MAX_LOCKS"
 echo "cluster: max_locks_per_transaction = $MAX_LOCKS (default 64 is too small for"
-echo "         thousands of CREATE TABLEs in one transaction), fsync = off"
+echo "         thousands of CREATE TABLEs in one transaction), fsync = off,"
+echo "         data in ${CLUSTER_PARENT:-/tmp}; $ROUNDS rounds, medians reported"
 echo
-psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_migrate' -c 'CREATE DATABASE bench_base'
-psql -X -q -v ON_ERROR_STOP=1 -d bench_migrate -c 'CREATE EXTENSION migrate'
 
 # --- migrate session ---------------------------------------------------------
 # timed NAME SQL...: wrap SQL in server and client time stamps, print
@@ -124,10 +137,15 @@ mem() {
     echo "SELECT 'TOP|' || name || '|' || coalesce(ident, '') || '|' || total_bytes FROM pg_backend_memory_contexts ORDER BY total_bytes DESC LIMIT 8;"
 } >"$WORK/session.sql"
 
-echo "running the migrate session (database bench_migrate) ..."
-(cd "$WORK" && psql -X -q -At -v ON_ERROR_STOP=1 -d bench_migrate -f session.sql) >"$WORK/session.out" 2>&1 || {
-    tail -n 30 "$WORK/session.out"
-    die "migrate session failed"
+# run_migrate R: the migrate session in a fresh database, output session.R.out
+run_migrate() {
+    psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_migrate' >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_migrate -c 'CREATE EXTENSION migrate' >/dev/null
+    (cd "$WORK" && psql -X -q -At -v ON_ERROR_STOP=1 -d bench_migrate -f session.sql) >"$WORK/session.$1.out" 2>&1 || {
+        tail -n 30 "$WORK/session.$1.out"
+        die "migrate session failed"
+    }
+    psql -X -q -c 'DROP DATABASE bench_migrate'
 }
 
 # --- baseline: plain psql -1 -f ------------------------------------------------
@@ -142,24 +160,45 @@ wall_ms() {
     t1=$(date +%s%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
 }
-echo "running the baseline (database bench_base): psql -X -q -1 -f ..."
-BASE_UP=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_up.sql" -f "$WORK/mem.sql") ||
-    die "baseline up failed"
-BASE_MEM=$(tail -n 1 "$WORK/baseline.out")
-BASE_DOWN=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_down.sql") ||
-    die "baseline down failed"
+# run_baseline R: psql -1 of the up and down SQL in a fresh database; appends
+# "R up_ms down_ms" to baseline.times
+run_baseline() {
+    local up down
+    psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_base' >/dev/null
+    up=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_up.sql" -f "$WORK/mem.sql") ||
+        die "baseline up failed"
+    BASE_MEM=$(tail -n 1 "$WORK/baseline.out")
+    down=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_down.sql") ||
+        die "baseline down failed"
+    psql -X -q -c 'DROP DATABASE bench_base'
+    echo "$1 $up $down" >>"$WORK/baseline.times"
+}
 
-psql -X -q -c 'DROP DATABASE bench_migrate' -c 'DROP DATABASE bench_base'
+for ((r = 1; r <= ROUNDS; r++)); do
+    echo "round $r of $ROUNDS: migrate session (database bench_migrate), then psql -X -q -1 -f (database bench_base) ..."
+    run_migrate "$r"
+    run_baseline "$r"
+done
 cluster_stop
 
+# median of numbers on standard input
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+BASE_UP=$(awk '{ print $2 }' "$WORK/baseline.times" | median)
+BASE_DOWN=$(awk '{ print $3 }' "$WORK/baseline.times" | median)
+
 # --- report ----------------------------------------------------------------
-out=$WORK/session.out
-field() { grep "^$1|$2|" "$out" | head -n 1 | cut -d'|' -f"$3"; }
+# checks and memory: the last round; times: the median of all rounds
+out=$WORK/session.$ROUNDS.out
+field() { awk -F'|' -v k="$1" -v n="$2" -v c="$3" '$1 == k && $2 == n { print $c; exit }' "$out"; }
+# median_time NAME COLUMN: the median over the rounds of a TIME row's column
+median_time() { awk -F'|' -v n="$1" -v c="$2" '$1 == "TIME" && $2 == n { print $c }' "$WORK"/session.*.out | median; }
 
 echo
 printf '%-40s %12s %12s %12s %8s\n' "operation" "server ms" "wall ms" "baseline ms" "ratio"
 printf '%-40s %12s %12s %12s %8s\n' "---------" "---------" "-------" "-----------" "-----"
-while IFS='|' read -r _ name server wall; do
+while IFS='|' read -r _ name _ _; do
+    server=$(median_time "$name" 3)
+    wall=$(median_time "$name" 4)
     base=""
     ratio=""
     case $name in
@@ -172,9 +211,15 @@ while IFS='|' read -r _ name server wall; do
     printf '%-40s %12s %12s %12s %8s\n' "$name" "$server" "$wall" "$base" "$ratio"
 done < <(grep '^TIME|' "$out")
 echo
+echo "apply head, each round (migrate wall ms / psql -1 wall ms):"
+for ((r = 1; r <= ROUNDS; r++)); do
+    printf '  round %d: %s / %s\n' "$r" "$(awk -F'|' '$1 == "TIME" && $2 == "apply head" { print $4 }' "$WORK/session.$r.out")" \
+        "$(awk -v r="$r" '$1 == r { print $2 }' "$WORK/baseline.times")"
+done
+echo
 echo "baseline: 'apply head' vs psql -X -q -1 -f of the $N up scripts concatenated;"
 echo "          'rollback base' vs the $N down scripts concatenated in reverse."
-echo "ratio: migrate wall ms / baseline wall ms."
+echo "ratio: migrate wall ms / baseline wall ms (medians of $ROUNDS rounds)."
 
 echo
 echo "checks:"
