@@ -179,6 +179,28 @@ for ((r = 1; r <= ROUNDS; r++)); do
     run_migrate "$r"
     run_baseline "$r"
 done
+
+# Memory per migration, apart from the server's own caches: N migrations
+# that create no relation (an INSERT each); the first, middle and last record
+# the backend's memory while they run, inside one migrate_apply() call.
+echo "memory probe: $N migrations that create nothing, in one call ..."
+psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_memory' >/dev/null
+psql -X -q -At -v ON_ERROR_STOP=1 -d bench_memory >"$WORK/memory.out" <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION migrate;
+CREATE TABLE counter (n int);
+CREATE TABLE mem (at text, bytes bigint);
+SELECT count(migrate_register(lpad(i::text, 8, '0'),
+         CASE WHEN i IN (1, $N / 2 + 1, $N)
+              THEN format('INSERT INTO mem SELECT %L, sum(total_bytes) FROM pg_backend_memory_contexts;',
+                          CASE i WHEN 1 THEN 'first' WHEN $N THEN 'last' ELSE 'middle' END)
+              ELSE 'INSERT INTO counter VALUES (1);' END,
+         'SELECT 1;'))
+  FROM generate_series(1, $N) i;
+SELECT migrate_apply();
+SELECT 'PROBE|' || at || '|' || bytes FROM mem;
+SQL
+psql -X -q -c 'DROP DATABASE bench_memory'
 cluster_stop
 
 # median of numbers on standard input
@@ -246,6 +268,12 @@ for label in "session start" "before apply" "after apply head" "after rollback b
     printf '  %-22s %12s bytes   %s\n' "$label" "$(field MEM "$label" 3)" "$(field RSS "$label" 3)"
 done
 printf '  %-22s %12s bytes   (psql -1 session, end of the up script, before commit)\n' "baseline" "$BASE_MEM"
+echo
+echo "backend memory inside one migrate_apply() of $N migrations that create nothing"
+echo "(sum of pg_backend_memory_contexts, read by the migration itself):"
+for at in first middle last; do
+    printf '  migration %-8s %12s bytes\n' "$at" "$(awk -F'|' -v a="$at" '$1 == "PROBE" && $2 == a { print $3 }' "$WORK/memory.out")"
+done
 echo
 echo "largest memory contexts after rollback base:"
 grep '^TOP|' "$out" | while IFS='|' read -r _ name ident bytes; do
