@@ -332,6 +332,8 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	ListCell   *lc;
 	int			total = strlen(sql);
 	int			n = 0;
+	int			line = 1;		/* line at byte offset scanned */
+	int			scanned = 0;
 
 	arg.id = id;
 	arg.kind = kind;
@@ -357,12 +359,19 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 		int			end = rs->stmt_len > 0 ? rs->stmt_location + rs->stmt_len : total;
 		const char *forbidden;
 		const char *own;
-		int			charpos;
 
 		st->offset = skip_blanks(sql, rs->stmt_location, end);
 		st->len = end - st->offset;
-		charpos = pg_mbstrlen_with_len(sql, st->offset) + 1;
-		st->line = migrate_script_line_at(sql, charpos, NULL);
+
+		/*
+		 * Count lines from the previous statement on, so that a script of
+		 * many statements is not rescanned for each one.  Bytes will do: in
+		 * every server encoding a newline byte is a newline.
+		 */
+		for (; scanned < st->offset; scanned++)
+			if (sql[scanned] == '\n')
+				line++;
+		st->line = line;
 
 		arg.stmt_no = n;
 		arg.stmt_line = st->line;
