@@ -14,7 +14,7 @@ EXTENSION = migrate
 DATA = migrate--0.1.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges
+REGRESS = version_order register apply rollback status privileges bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 ISOLATION = concurrent_apply

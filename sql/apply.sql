@@ -191,7 +191,7 @@ SELECT locktype, classid, objid, objsubid, mode, granted
 COMMIT;
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
 
-DROP TABLE t12, seen, t8, t5, orders, users;
+DROP TABLE t12, seen, t8, t7, t6, t5, orders, users;
 DROP SCHEMA elsewhere CASCADE;
 DROP ROLE regress_migrate_other;
 DROP EXTENSION migrate;

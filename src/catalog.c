@@ -47,14 +47,15 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"SELECT coalesce(m.id, a.id), m.id IS NOT NULL, a.id IS NOT NULL,"
 		" m.description, m.down_sql IS NOT NULL,"
 		" coalesce(a.checksum, m.checksum), a.checksum <> m.checksum,"
-		" a.applied_at, a.applied_by, a.duration"
+		" a.applied_at, a.applied_by, a.duration, m.registered_by"
 		" FROM migrate.migration m FULL JOIN migrate.applied a ON a.id = m.id",
 		0, {0}
 	},
 	[Q_FETCH] = {
 		"SELECT m.up_sql, m.down_sql, m.description, m.checksum,"
 		" m.data_loss_ok,"
-		" EXISTS (SELECT FROM migrate.applied a WHERE a.id = m.id)"
+		" EXISTS (SELECT FROM migrate.applied a WHERE a.id = m.id),"
+		" m.registered_by"
 		" FROM migrate.migration m WHERE m.id = $1",
 		1, {TEXTOID}
 	},
@@ -249,6 +250,9 @@ migrate_catalog_load(bool fresh)
 			e->duration = *DatumGetIntervalP(SPI_getbinval(tup, desc, 10, &isnull));
 		}
 
+		if (e->registered)
+			e->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 11, &isnull))));
+
 		/* checksums differ: the registered up script is not what was applied */
 		if (e->applied && e->registered)
 			e->state = get_bool(tup, desc, 7) ? MIGRATE_MODIFIED : MIGRATE_APPLIED;
@@ -287,6 +291,7 @@ migrate_catalog_fetch(const char *id)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
 
 		row = palloc(sizeof(MigrateRow));
 		row->id = pstrdup(id);
@@ -296,6 +301,7 @@ migrate_catalog_fetch(const char *id)
 		row->checksum = get_text(tup, desc, 4);
 		row->data_loss_ok = get_bool(tup, desc, 5);
 		row->applied = get_bool(tup, desc, 6);
+		row->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 7, &isnull))));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	owner_end(&oc);

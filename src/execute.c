@@ -175,6 +175,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(false, nestlevel);
+	migrate_check_extension(e->id);
 
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, t0);

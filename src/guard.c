@@ -16,6 +16,7 @@
 #include "access/xlog.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -29,7 +30,8 @@
 /* Depth of migration scripts running in this backend (0: none). */
 static int	script_depth = 0;
 
-/* Owner of the extension, looked up once per call of an entry point. */
+/* The extension and its owner, looked up once per call of an entry point. */
+static Oid	extension_oid = InvalidOid;
 static Oid	extension_owner = InvalidOid;
 
 static Oid
@@ -47,7 +49,10 @@ lookup_extension_owner(void)
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
+	{
 		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+		extension_oid = ((Form_pg_extension) GETSTRUCT(tuple))->oid;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
@@ -66,6 +71,22 @@ migrate_extension_owner(void)
 	if (!OidIsValid(extension_owner))
 		extension_owner = lookup_extension_owner();
 	return extension_owner;
+}
+
+/*
+ * migrate_check_extension: raise an error if the migration just run
+ * dropped the extension (through a statement registration could not see,
+ * such as one in a DO block); its changes then roll back with the call.
+ */
+void
+migrate_check_extension(const char *id)
+{
+	if (get_extension_oid("migrate", true) != extension_oid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migration \"%s\" dropped the migrate extension", id),
+				 errdetail("A migration that removes the catalog recording it cannot be recorded; nothing of this call is kept."),
+				 errhint("Drop the extension outside migrations.")));
 }
 
 /*
@@ -88,7 +109,12 @@ migrate_enter(const char *funcname, bool writer)
 
 	if (writer)
 	{
-		PreventCommandDuringRecovery(funcname);
+		if (RecoveryInProgress())
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("%s cannot run during recovery", funcname),
+					 errdetail("This server is a standby or is still recovering; migrations are applied on the primary and reach standbys through WAL."),
+					 errhint("Run it on the primary server.  migrate_status() and migrate_current() work here.")));
 		PreventCommandIfReadOnly(funcname);
 		if (IsolationUsesXactSnapshot())
 			ereport(ERROR,

@@ -99,13 +99,19 @@ migrate_register(PG_FUNCTION_ARGS)
 	migrate_enter("migrate_register()", true);
 	migrate_check_id(row.id);
 
-	/* Deploy jobs re-register everything on every run: that writes nothing */
+	/*
+	 * Deploy jobs re-register everything on every run: that writes nothing.
+	 * The same scripts registered by another role are a change of author,
+	 * which decides who may apply them (migrate_check_authors), so that is
+	 * an update.
+	 */
 	old = migrate_catalog_fetch(row.id);
 	if (old != NULL &&
 		strcmp(old->up_sql, row.up_sql) == 0 &&
 		str_equal(old->down_sql, row.down_sql) &&
 		str_equal(old->description, row.description) &&
-		old->data_loss_ok == row.data_loss_ok)
+		old->data_loss_ok == row.data_loss_ok &&
+		strcmp(old->registered_by, GetUserNameFromId(GetUserId(), false)) == 0)
 	{
 		migrate_leave();
 		PG_RETURN_TEXT_P(cstring_to_text("unchanged"));
@@ -208,6 +214,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	cat = migrate_catalog_load(true);
 	migrate_validate(cat, false);
 	chosen = migrate_select_apply(cat, &target);
+	migrate_check_authors(cat, chosen, false);
 	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1));
 	migrate_leave();
 	PG_RETURN_INT32(n);
@@ -233,6 +240,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	cat = migrate_catalog_load(true);
 	migrate_validate(cat, true);
 	chosen = migrate_select_rollback(cat, &target);
+	migrate_check_authors(cat, chosen, true);
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1));
 	migrate_leave();
 	PG_RETURN_INT32(n);

@@ -45,6 +45,7 @@ extern void migrate_leave(void);
 extern void migrate_script_begin(void);
 extern void migrate_script_end(void);
 extern Oid	migrate_extension_owner(void);
+extern void migrate_check_extension(const char *id);
 
 /* ---------- version.c ---------- */
 
@@ -106,6 +107,7 @@ typedef struct MigrateEntry
 	MigrateState state;
 	TimestampTz applied_at;
 	char	   *applied_by;
+	char	   *registered_by;	/* NULL if not registered */
 	Interval	duration;
 	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
 } MigrateEntry;
@@ -128,6 +130,7 @@ typedef struct MigrateRow
 	char	   *checksum;
 	bool		data_loss_ok;
 	bool		applied;
+	char	   *registered_by;	/* its author: who registered or changed it */
 } MigrateRow;
 
 extern MigrateCatalog *migrate_catalog_load(bool fresh);
@@ -165,6 +168,8 @@ extern void migrate_parse_target(const char *text, bool rollback,
 extern List *migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target);
 extern List *migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target);
 extern void migrate_validate(MigrateCatalog *cat, bool rollback);
+extern void migrate_check_authors(MigrateCatalog *cat, List *chosen,
+								  bool rollback);
 
 /* ---------- execute.c ---------- */
 

@@ -317,6 +317,41 @@ forbidden_command(Node *stmt)
 }
 
 /*
+ * Does stmt drop or change the migrate extension or its schema?  A
+ * migration that did could not be recorded, its catalog being gone.
+ */
+static bool
+alters_migrate(Node *stmt)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_DropStmt:
+			{
+				DropStmt   *drop = (DropStmt *) stmt;
+
+				if (drop->removeType != OBJECT_EXTENSION &&
+					drop->removeType != OBJECT_SCHEMA)
+					return false;
+				foreach(lc, drop->objects)
+				{
+					if (IsA(lfirst(lc), String) &&
+						strcmp(strVal(lfirst(lc)), "migrate") == 0)
+						return true;
+				}
+				return false;
+			}
+		case T_AlterExtensionStmt:
+			return strcmp(((AlterExtensionStmt *) stmt)->extname, "migrate") == 0;
+		case T_AlterExtensionContentsStmt:
+			return strcmp(((AlterExtensionContentsStmt *) stmt)->extname, "migrate") == 0;
+		default:
+			return false;
+	}
+}
+
+/*
  * migrate_script_parse: parse sql, the kind script of migration id, into
  * its statements, and refuse a script that is empty or has a statement that
  * cannot run inside a migration.  Errors name the migration, the script and
@@ -386,6 +421,13 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 					 IsA(rs->stmt, CopyStmt) ?
 					 errhint("Use INSERT statements, or COPY from a file on the server.") :
 					 errhint("Run it outside migrate, or use the form that works in a transaction block.")));
+
+		if (alters_migrate(rs->stmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a migration cannot drop or alter the migrate extension or its schema"),
+					 errdetail("The migration could not be recorded: the catalog that records it would be gone or changed."),
+					 errhint("Drop or update the extension outside migrations.")));
 
 		own = own_function_called(rs->stmt);
 		if (own != NULL)

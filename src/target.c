@@ -10,6 +10,8 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 
 #include "migrate.h"
 
@@ -313,4 +315,51 @@ migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target)
 								  nirreversible, irreversible.data),
 				 errhint("Register down scripts with migrate_register(), or choose a target that stops earlier.")));
 	return chosen;
+}
+
+/*
+ * migrate_check_authors: refuse to run a migration whose registering role
+ * does not have the privileges of the role running it (SPEC §2).  Scripts
+ * run with the caller's privileges, so without this a role that may only
+ * register could have its SQL run by a superuser.  The role that registered
+ * (or last changed) a migration is its author; a role that no longer exists
+ * has no privileges.
+ */
+void
+migrate_check_authors(MigrateCatalog *cat, List *chosen, bool rollback)
+{
+	Oid			runner = GetUserId();
+	StringInfoData ids;
+	MigrateEntry *refused = NULL;
+	int			n = 0;
+	ListCell   *lc;
+
+	initStringInfo(&ids);
+	foreach(lc, chosen)
+	{
+		MigrateEntry *e = &cat->entries[lfirst_int(lc)];
+		Oid			role;
+
+		/* migrate_validate refused migrations without a registration */
+		Assert(e->registered_by != NULL);
+		role = get_role_oid(e->registered_by, true);
+
+		if (OidIsValid(role) && has_privs_of_role(role, runner))
+			continue;
+		if (refused == NULL)
+			refused = e;
+		list_add(&ids, &n, e->id);
+	}
+	(void) list_done(&ids, n);
+	if (refused != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg_plural("cannot %s migration %s: it was registered by a role without the privileges of role \"%s\"",
+							   "cannot %s migrations %s: they were registered by roles without the privileges of role \"%s\"",
+							   n, rollback ? "roll back" : "apply", ids.data,
+							   GetUserNameFromId(runner, false)),
+				 errdetail("Migration scripts run with the privileges of the caller, so a migration must be registered by a role that has them; \"%s\" was registered by \"%s\".",
+						   refused->id, refused->registered_by),
+				 errhint("Review the scripts, then register them again as \"%s\" (or a role with its privileges), or run this as the role that registered them.",
+						 GetUserNameFromId(runner, false))));
 }
