@@ -17,7 +17,7 @@ PGFILEDESC = "migrate - schema migrations inside the database"
 REGRESS = version_order register apply rollback status privileges bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
-ISOLATION = concurrent_apply
+ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 TAP_TESTS = 1
