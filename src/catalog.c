@@ -363,8 +363,9 @@ migrate_catalog_mark_rolled_back(const char *id)
 	delete_by_id(Q_MARK_ROLLED_BACK, id);
 }
 
-static Interval *
-usecs_interval(int64 usecs)
+/* migrate_usecs_interval: an interval of usecs microseconds */
+Interval *
+migrate_usecs_interval(int64 usecs)
 {
 	Interval   *iv = palloc0(sizeof(Interval));
 
@@ -384,7 +385,7 @@ migrate_catalog_mark_applied(const char *id, const char *checksum,
 	values[1] = CStringGetTextDatum(checksum);
 	values[2] = TimestampTzGetDatum(at);
 	values[3] = NameGetDatum(&oc.caller);
-	values[4] = IntervalPGetDatum(usecs_interval(usecs));
+	values[4] = IntervalPGetDatum(migrate_usecs_interval(usecs));
 	(void) run_query(Q_MARK_APPLIED, values, NULL, false);
 	owner_end(&oc);
 }
@@ -404,7 +405,7 @@ migrate_catalog_log(const char *id, const char *action, TimestampTz at,
 	values[2] = TimestampTzGetDatum(at);
 	values[3] = NameGetDatum(&oc.caller);
 	if (has_duration)
-		values[4] = IntervalPGetDatum(usecs_interval(usecs));
+		values[4] = IntervalPGetDatum(migrate_usecs_interval(usecs));
 	else
 	{
 		values[4] = (Datum) 0;

@@ -23,14 +23,6 @@
 
 #include "migrate.h"
 
-typedef struct ExecErrorArg
-{
-	const char *id;
-	MigrateScriptKind kind;
-	int			stmt_no;		/* 1-based; 0 outside any statement */
-	int			stmt_line;
-} ExecErrorArg;
-
 /*
  * Adds the migration, statement and line to every error raised while a
  * migration runs.  A full lock table gets a hint that fits migrations.
@@ -38,7 +30,7 @@ typedef struct ExecErrorArg
 static void
 exec_error_callback(void *arg)
 {
-	ExecErrorArg *a = (ExecErrorArg *) arg;
+	MigrateExecState *a = (MigrateExecState *) arg;
 
 	if (geterrcode() == ERRCODE_OUT_OF_MEMORY)
 		errhint("If the shared lock table is full, apply fewer migrations per transaction with a target of the form +N, or raise max_locks_per_transaction.");
@@ -51,64 +43,75 @@ exec_error_callback(void *arg)
 		errcontext("migration \"%s\"", a->id);
 }
 
+/* Errors from here to migrate_exec_end name migration id and its statement */
+void
+migrate_exec_begin(MigrateExecState *st, const char *id, MigrateScriptKind kind)
+{
+	st->id = id;
+	st->kind = kind;
+	st->stmt_no = 0;
+	st->stmt_line = 0;
+	st->callback.callback = exec_error_callback;
+	st->callback.arg = st;
+	st->callback.previous = error_context_stack;
+	error_context_stack = &st->callback;
+}
+
+void
+migrate_exec_end(MigrateExecState *st)
+{
+	error_context_stack = st->callback.previous;
+}
+
 /*
- * Run every statement of a script, in order, through SPI.  Each statement
- * sees the work of the ones before it; results of queries are discarded.
- * arg is the state of the error context callback in force.
+ * migrate_exec_statement: run statement stmt_no (1-based) of script sql
+ * through SPI; it sees the work of the statements before it, and results
+ * of queries are discarded.
  */
-static void
-run_statements(const char *sql, ExecErrorArg *arg)
+void
+migrate_exec_statement(MigrateExecState *st, const char *sql,
+					   MigrateStatement *stmt, int stmt_no)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	MigrateScript *script = migrate_script_parse(arg->id, arg->kind, sql);
+	char	   *text = pnstrdup(sql + stmt->offset, stmt->len);
+	int			rc;
+
+#if PG_VERSION_NUM >= 140000
+	SPIExecuteOptions options;
+
+	memset(&options, 0, sizeof(options));
+	options.read_only = false;
+	options.dest = None_Receiver;
+#endif
+
+	st->stmt_no = stmt_no;
+	st->stmt_line = stmt->line;
+
+#if PG_VERSION_NUM >= 140000
+	rc = SPI_execute_extended(text, &options);
+#else
+	rc = SPI_execute(text, false, 0);
+	SPI_freetuptable(SPI_tuptable);
+#endif
+	MemoryContextSwitchTo(cxt);
+	if (rc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("statement cannot run inside a migration: %s",
+						SPI_result_code_string(rc))));
+	pfree(text);
+	st->stmt_no = 0;
+}
+
+/* Run every statement of a script, in order */
+static void
+run_statements(const char *sql, MigrateExecState *st)
+{
+	MigrateScript *script = migrate_script_parse(st->id, st->kind, sql);
 	int			i;
 
 	for (i = 0; i < script->nstmts; i++)
-	{
-		MigrateStatement *st = &script->stmts[i];
-		char	   *text = pnstrdup(sql + st->offset, st->len);
-		int			rc;
-
-#if PG_VERSION_NUM >= 140000
-		SPIExecuteOptions options;
-
-		memset(&options, 0, sizeof(options));
-		options.read_only = false;
-		options.dest = None_Receiver;
-#endif
-
-		arg->stmt_no = i + 1;
-		arg->stmt_line = st->line;
-
-#if PG_VERSION_NUM >= 140000
-		rc = SPI_execute_extended(text, &options);
-#else
-		rc = SPI_execute(text, false, 0);
-		SPI_freetuptable(SPI_tuptable);
-#endif
-		MemoryContextSwitchTo(cxt);
-		if (rc < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("statement cannot run inside a migration: %s",
-							SPI_result_code_string(rc))));
-		pfree(text);
-	}
-	arg->stmt_no = 0;
-}
-
-static void
-push_error_context(ErrorContextCallback *cb, ExecErrorArg *arg,
-				   const char *id, MigrateScriptKind kind)
-{
-	arg->id = id;
-	arg->kind = kind;
-	arg->stmt_no = 0;
-	arg->stmt_line = 0;
-	cb->callback = exec_error_callback;
-	cb->arg = arg;
-	cb->previous = error_context_stack;
-	error_context_stack = cb;
+		migrate_exec_statement(st, sql, &script->stmts[i], i + 1);
 }
 
 /*
@@ -118,12 +121,11 @@ push_error_context(ErrorContextCallback *cb, ExecErrorArg *arg,
 void
 migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
 {
-	ErrorContextCallback errcallback;
-	ExecErrorArg arg;
+	MigrateExecState st;
 
-	push_error_context(&errcallback, &arg, id, kind);
-	run_statements(sql, &arg);
-	error_context_stack = errcallback.previous;
+	migrate_exec_begin(&st, id, kind);
+	run_statements(sql, &st);
+	migrate_exec_end(&st);
 }
 
 /* Run one migration, record it, and say so in a NOTICE. */
@@ -140,10 +142,9 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 	instr_time	elapsed;
 	int64		usecs;
 	int			nestlevel;
-	ErrorContextCallback errcallback;
-	ExecErrorArg arg;
+	MigrateExecState st;
 
-	push_error_context(&errcallback, &arg, e->id, kind);
+	migrate_exec_begin(&st, e->id, kind);
 
 	row = migrate_catalog_fetch(e->id);
 	if (row == NULL)
@@ -165,7 +166,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 	migrate_script_begin();
 	PG_TRY();
 	{
-		run_statements(sql, &arg);
+		run_statements(sql, &st);
 	}
 	PG_FINALLY();
 	{
@@ -194,7 +195,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 		migrate_catalog_log(e->id, "apply", started, usecs, true, checksum);
 	}
 
-	error_context_stack = errcallback.previous;
+	migrate_exec_end(&st);
 
 	ereport(NOTICE,
 			(errmsg("%s %s (%d of %d) in %.1f ms",
@@ -225,27 +226,20 @@ run_all(MigrateCatalog *cat, List *chosen, bool rollback)
 }
 
 /*
- * migrate_execute: apply (or roll back) the chosen migrations, in the
- * order given.  A dry run does the same inside a subtransaction that is
- * always rolled back.  Returns how many migrations ran.
+ * migrate_rolled_back: call fn(arg) inside a subtransaction that is then
+ * always rolled back, so that nothing it does persists.
  */
-int
-migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run)
+void
+migrate_rolled_back(void (*fn) (void *arg), void *arg)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-
-	if (!dry_run)
-	{
-		run_all(cat, chosen, rollback);
-		return list_length(chosen);
-	}
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		run_all(cat, chosen, rollback);
+		fn(arg);
 	}
 	PG_CATCH();
 	{
@@ -269,6 +263,43 @@ migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run)
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
+}
+
+typedef struct RunAllArgs
+{
+	MigrateCatalog *cat;
+	List	   *chosen;
+	bool		rollback;
+} RunAllArgs;
+
+static void
+run_all_cb(void *arg)
+{
+	RunAllArgs *a = (RunAllArgs *) arg;
+
+	run_all(a->cat, a->chosen, a->rollback);
+}
+
+/*
+ * migrate_execute: apply (or roll back) the chosen migrations, in the
+ * order given.  A dry run does the same inside a subtransaction that is
+ * always rolled back.  Returns how many migrations ran.
+ */
+int
+migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run)
+{
+	RunAllArgs	args;
+
+	if (!dry_run)
+	{
+		run_all(cat, chosen, rollback);
+		return list_length(chosen);
+	}
+
+	args.cat = cat;
+	args.chosen = chosen;
+	args.rollback = rollback;
+	migrate_rolled_back(run_all_cb, &args);
 
 	ereport(NOTICE,
 			(errmsg("dry run: %d %s would be %s; nothing was changed",

@@ -35,6 +35,7 @@ PG_FUNCTION_INFO_V1(migrate_rollback);
 PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_checksum_sql);
+PG_FUNCTION_INFO_V1(migrate_plan);
 
 void
 _PG_init(void)
@@ -247,18 +248,16 @@ migrate_rollback(PG_FUNCTION_ARGS)
 }
 
 /*
- * migrate_status()
- *		Every registered or applied migration in version order.
+ * A set-returning function's result: a tuplestore in materialize mode,
+ * with the function's row type.
  */
-Datum
-migrate_status(PG_FUNCTION_ARGS)
+static Tuplestorestate *
+begin_rows(FunctionCallInfo fcinfo, TupleDesc *desc)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
 	MemoryContext oldcxt;
-	MigrateCatalog *cat;
-	int			i;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		(rsinfo->allowedModes & SFRM_Materialize) == 0)
@@ -272,6 +271,25 @@ migrate_status(PG_FUNCTION_ARGS)
 	tupdesc = CreateTupleDescCopy(tupdesc);
 	tupstore = tuplestore_begin_heap(true, false, work_mem);
 	MemoryContextSwitchTo(oldcxt);
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = tupdesc;
+	*desc = tupdesc;
+	return tupstore;
+}
+
+/*
+ * migrate_status()
+ *		Every registered or applied migration in version order.
+ */
+Datum
+migrate_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
+	MigrateCatalog *cat;
+	int			i;
 
 	migrate_enter("migrate_status()", false);
 	cat = migrate_catalog_load(false);
@@ -300,10 +318,42 @@ migrate_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 	migrate_leave();
+	return (Datum) 0;
+}
 
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
+/*
+ * migrate_plan(target, execute)
+ *		What the pending migrations up to target would do (SPEC §8): one row
+ *		per statement and relation.  With execute, they also run in a
+ *		subtransaction that is always rolled back, and each row shows the
+ *		locks really taken and the time.
+ */
+Datum
+migrate_plan(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MigrateTarget target;
+	MigrateCatalog *cat;
+	List	   *chosen;
+	bool		execute;
+
+	require_arg(fcinfo, 0, "migrate_plan()", "target");
+	require_arg(fcinfo, 1, "migrate_plan()", "execute");
+	execute = PG_GETARG_BOOL(1);
+	tupstore = begin_rows(fcinfo, &tupdesc);
+
+	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
+	/* running the migrations, even rolled back, is a writer's business */
+	migrate_enter("migrate_plan()", execute);
+	cat = migrate_catalog_load(execute);
+	if (execute)
+		migrate_validate(cat, false);
+	chosen = migrate_select_apply(cat, &target);
+	if (execute)
+		migrate_check_authors(cat, chosen, false);
+	migrate_plan_rows(cat, chosen, execute, tupstore, tupdesc);
+	migrate_leave();
 	return (Datum) 0;
 }
 

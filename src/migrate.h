@@ -20,7 +20,9 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "access/tupdesc.h"
 #include "nodes/pg_list.h"
+#include "utils/tuplestore.h"
 
 /* Longest id accepted, in characters (all ASCII). */
 #define MIGRATE_ID_MAXLEN		200
@@ -68,6 +70,7 @@ typedef struct MigrateStatement
 	int			offset;			/* byte offset of its first token */
 	int			len;			/* length in bytes */
 	int			line;			/* 1-based line of its first token */
+	Node	   *stmt;			/* raw parse tree */
 } MigrateStatement;
 
 typedef struct MigrateScript
@@ -141,9 +144,53 @@ extern void migrate_catalog_delete(const char *id);
 extern void migrate_catalog_mark_applied(const char *id, const char *checksum,
 										 TimestampTz at, int64 usecs);
 extern void migrate_catalog_mark_rolled_back(const char *id);
+extern Interval *migrate_usecs_interval(int64 usecs);
 extern void migrate_catalog_log(const char *id, const char *action,
 								TimestampTz at, int64 usecs, bool has_duration,
 								const char *checksum);
+
+/* ---------- analyze.c ---------- */
+
+typedef enum MigrateRisk
+{
+	MIGRATE_RISK_NONE,
+	MIGRATE_RISK_LOW,
+	MIGRATE_RISK_MEDIUM,
+	MIGRATE_RISK_HIGH
+} MigrateRisk;
+
+/* What must be looked at, just before a destructive statement, for data */
+typedef enum MigrateDataCheck
+{
+	MIGRATE_CHECK_NONE,
+	MIGRATE_CHECK_ROWS,			/* the relation has rows */
+	MIGRATE_CHECK_COLUMN,		/* the column has a non-null value */
+	MIGRATE_CHECK_SCHEMA		/* a table of the schema has rows */
+} MigrateDataCheck;
+
+/* What one statement does to one relation */
+typedef struct MigrateEffect
+{
+	const char *relname;	/* as written, or NULL for no relation */
+	Oid			relid;			/* InvalidOid: does not exist now */
+	Oid			schema;			/* for MIGRATE_CHECK_SCHEMA */
+	char	   *column;			/* for MIGRATE_CHECK_COLUMN */
+	bool		created_here;	/* created earlier in the same migration */
+	int			lockmode;		/* LOCKMODE, NoLock for none */
+	bool		rewrites;
+	bool		scans;			/* scans under a lock that blocks writes */
+	bool		destroys;		/* may destroy existing data */
+	MigrateDataCheck check;
+	int64		rows;			/* estimate, -1 unknown */
+	int64		pages;			/* -1 unknown */
+	MigrateRisk risk;
+	const char *advice;
+} MigrateEffect;
+
+extern List *migrate_analyze(Node *stmt, List **created);
+extern const char *migrate_relation_name(Oid relid);
+extern MigrateRisk migrate_effect_risk(MigrateEffect *e);
+extern const char *migrate_risk_name(MigrateRisk risk);
 
 /* ---------- target.c ---------- */
 
@@ -173,9 +220,30 @@ extern void migrate_check_authors(MigrateCatalog *cat, List *chosen,
 
 /* ---------- execute.c ---------- */
 
+/* The error context of a migration being run */
+typedef struct MigrateExecState
+{
+	const char *id;
+	MigrateScriptKind kind;
+	int			stmt_no;		/* 1-based; 0 outside any statement */
+	int			stmt_line;
+	ErrorContextCallback callback;
+} MigrateExecState;
+
 extern int	migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback,
 							bool dry_run);
 extern void migrate_run_script(const char *id, MigrateScriptKind kind,
 							   const char *sql);
+extern void migrate_exec_begin(MigrateExecState *st, const char *id,
+							   MigrateScriptKind kind);
+extern void migrate_exec_statement(MigrateExecState *st, const char *sql,
+								   MigrateStatement *stmt, int stmt_no);
+extern void migrate_exec_end(MigrateExecState *st);
+extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
+
+/* ---------- plan.c ---------- */
+
+extern void migrate_plan_rows(MigrateCatalog *cat, List *chosen, bool execute,
+							  Tuplestorestate *store, TupleDesc desc);
 
 #endif							/* MIGRATE_H */

@@ -149,6 +149,7 @@ static const char *const own_functions[] = {
 	"migrate_rollback",
 	"migrate_status",
 	"migrate_current",
+	"migrate_plan",
 	NULL
 };
 
@@ -397,6 +398,7 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 
 		st->offset = skip_blanks(sql, rs->stmt_location, end);
 		st->len = end - st->offset;
+		st->stmt = rs->stmt;
 
 		/*
 		 * Count lines from the previous statement on, so that a script of
@@ -438,7 +440,6 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	}
 
 	error_context_stack = errcallback.previous;
-	list_free_deep(raw);
 
 	if (script->nstmts == 0)
 		ereport(ERROR,
