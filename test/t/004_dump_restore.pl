@@ -181,8 +181,10 @@ foreach my $db ('dst', 'dst2')
 	                         'migrate.history'::regclass,
 	                         'migrate.history_seq'::regclass))
 	  FROM pg_extension e WHERE extname = 'migrate'}),
-		'0.1|4|4',
-		"$db: the catalog belongs to the extension and is its configuration");
+		$node->safe_psql('src',
+			"SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
+		  . '|4|4',
+		"$db: same version as src; the catalog belongs to the extension and is its configuration");
 
 	# the restored state carries on
 	is( $node->safe_psql(
