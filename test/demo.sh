@@ -78,8 +78,13 @@ VALUES (1, 19.99, 'paid'), (2, 5.00, NULL);
 SELECT * FROM orders ORDER BY id;
 SQL
 
-header "5. what would apply do? (dry run), then apply head"
+header "5. what would apply do? the plan, a dry run, then apply head"
 sql <<'SQL'
+SELECT id, statement, command, relation, lock_mode, rewrites, scans, destroys, est_rows, risk
+  FROM migrate_plan();
+SELECT DISTINCT id, statement, advice FROM migrate_plan() WHERE advice IS NOT NULL ORDER BY id, statement;
+SELECT id, statement, relation, lock_mode, observed_locks, mismatch
+  FROM migrate_plan(execute => true);
 SELECT migrate_apply('head', dry_run => true);
 SELECT migrate_apply('head');
 SELECT id, user_id, amount, status FROM orders ORDER BY id;
