@@ -111,11 +111,12 @@ COMMENT ON FUNCTION migrate_apply(text, boolean, boolean)
     IS 'apply pending migrations up to target (head, an id, or +N)';
 
 CREATE FUNCTION migrate_rollback(target text DEFAULT '-1',
-                                 dry_run boolean DEFAULT false)
+                                 dry_run boolean DEFAULT false,
+                                 allow_data_loss boolean DEFAULT false)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'migrate_rollback'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_rollback(text, boolean)
+COMMENT ON FUNCTION migrate_rollback(text, boolean, boolean)
     IS 'roll back applied migrations (-N, an id to keep, or base)';
 
 CREATE FUNCTION migrate_status(OUT id text,
@@ -141,12 +142,12 @@ COMMENT ON FUNCTION migrate_current()
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_unregister(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_apply(text, boolean, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate_rollback(text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_rollback(text, boolean, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_current() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_checksum(text) FROM PUBLIC;
 
-/* 0.2: safety analysis (SPEC §8) */
+/* 0.2: safety analysis (SPEC §8); migrate_rollback() gained allow_data_loss */
 CREATE FUNCTION migrate_plan(target text DEFAULT 'head',
                              execute boolean DEFAULT false,
                              OUT id text,

@@ -35,7 +35,7 @@ RESET ROLE;
 -- a deploy role with EXECUTE (and the rights its migrations need)
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean),
-  migrate_rollback(text, boolean), migrate_status(), migrate_current()
+  migrate_rollback(text, boolean, boolean), migrate_status(), migrate_current()
   TO regress_migrate_deploy;
 CREATE SCHEMA app AUTHORIZATION regress_migrate_deploy;
 

@@ -54,7 +54,9 @@ CREATE EXTENSION migrate VERSION '0.1';
 SELECT extversion FROM pg_extension WHERE extname = 'migrate';
 SELECT count(*) AS has_plan FROM pg_proc WHERE proname = 'migrate_plan';
 CREATE ROLE regress_migrate_upgrader;
+CREATE ROLE regress_migrate_nobody_here;
 GRANT EXECUTE ON FUNCTION migrate_apply(text, boolean, boolean) TO regress_migrate_upgrader;
+GRANT EXECUTE ON FUNCTION migrate_rollback(text, boolean) TO regress_migrate_upgrader;
 SELECT migrate_register('0001_a', 'CREATE TABLE up_a (id int);', 'DROP TABLE up_a;', 'first');
 SELECT migrate_register('0002_b', 'CREATE TABLE up_b (id int);', 'DROP TABLE up_b;');
 SELECT migrate_register('0003_c', 'ALTER TABLE up_a ADD COLUMN c int DEFAULT random()::int;');
@@ -79,9 +81,13 @@ SELECT count(*) AS history_differences FROM (
   (SELECT * FROM before_history EXCEPT SELECT * FROM migrate.history)) d;
 -- so are the grants a DBA gave on the functions that already existed
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, boolean, boolean)', 'EXECUTE') AS granted;
+-- including migrate_rollback(), which the update replaced to add allow_data_loss
+SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS granted_rollback;
+SELECT has_function_privilege('regress_migrate_nobody_here', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS public_can_rollback;
 
 -- the objects are those of a fresh 0.2 install, privileges included
 REVOKE EXECUTE ON FUNCTION migrate_apply(text, boolean, boolean) FROM regress_migrate_upgrader;
+REVOKE EXECUTE ON FUNCTION migrate_rollback(text, boolean, boolean) FROM regress_migrate_upgrader;
 SELECT object AS only_after_update FROM
   (SELECT upgrade_extension_shape() AS object EXCEPT SELECT object FROM fresh_shape) d ORDER BY 1;
 SELECT object AS only_in_fresh_install FROM
@@ -95,4 +101,5 @@ SELECT id, state FROM migrate_status();
 DROP TABLE up_a, up_b;
 DROP EXTENSION migrate;
 DROP ROLE regress_migrate_upgrader;
+DROP ROLE regress_migrate_nobody_here;
 DROP FUNCTION upgrade_extension_shape();

@@ -103,15 +103,22 @@ migrate_exec_statement(MigrateExecState *st, const char *sql,
 	st->stmt_no = 0;
 }
 
-/* Run every statement of a script, in order */
+/*
+ * Run every statement of a script, in order.  With guard, each statement
+ * that would destroy existing data is refused just before it runs.
+ */
 static void
-run_statements(const char *sql, MigrateExecState *st)
+run_statements(const char *sql, MigrateExecState *st, bool guard)
 {
 	MigrateScript *script = migrate_script_parse(st->id, st->kind, sql);
 	int			i;
 
 	for (i = 0; i < script->nstmts; i++)
+	{
+		if (guard)
+			migrate_guard_statement(st, script, i + 1);
 		migrate_exec_statement(st, sql, &script->stmts[i], i + 1);
+	}
 }
 
 /*
@@ -124,13 +131,14 @@ migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
 	MigrateExecState st;
 
 	migrate_exec_begin(&st, id, kind);
-	run_statements(sql, &st);
+	run_statements(sql, &st, false);
 	migrate_exec_end(&st);
 }
 
 /* Run one migration, record it, and say so in a NOTICE. */
 static void
-run_one(MigrateEntry *e, bool rollback, int step, int total)
+run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
+		int total)
 {
 	MigrateScriptKind kind = rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
 	MigrateRow *row;
@@ -166,7 +174,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 	migrate_script_begin();
 	PG_TRY();
 	{
-		run_statements(sql, &st);
+		run_statements(sql, &st, !(allow_data_loss || row->data_loss_ok));
 	}
 	PG_FINALLY();
 	{
@@ -204,7 +212,7 @@ run_one(MigrateEntry *e, bool rollback, int step, int total)
 }
 
 static void
-run_all(MigrateCatalog *cat, List *chosen, bool rollback)
+run_all(MigrateCatalog *cat, List *chosen, bool rollback, bool allow_data_loss)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext percxt;
@@ -217,8 +225,8 @@ run_all(MigrateCatalog *cat, List *chosen, bool rollback)
 	foreach(lc, chosen)
 	{
 		MemoryContextSwitchTo(percxt);
-		run_one(&cat->entries[lfirst_int(lc)], rollback, ++step,
-				list_length(chosen));
+		run_one(&cat->entries[lfirst_int(lc)], rollback, allow_data_loss,
+				++step, list_length(chosen));
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(percxt);
 	}
@@ -270,6 +278,7 @@ typedef struct RunAllArgs
 	MigrateCatalog *cat;
 	List	   *chosen;
 	bool		rollback;
+	bool		allow_data_loss;
 } RunAllArgs;
 
 static void
@@ -277,28 +286,32 @@ run_all_cb(void *arg)
 {
 	RunAllArgs *a = (RunAllArgs *) arg;
 
-	run_all(a->cat, a->chosen, a->rollback);
+	run_all(a->cat, a->chosen, a->rollback, a->allow_data_loss);
 }
 
 /*
  * migrate_execute: apply (or roll back) the chosen migrations, in the
- * order given.  A dry run does the same inside a subtransaction that is
- * always rolled back.  Returns how many migrations ran.
+ * order given, refusing statements that would destroy data unless the call
+ * or the migration allows it.  A dry run does the same inside a
+ * subtransaction that is always rolled back.  Returns how many migrations
+ * ran.
  */
 int
-migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run)
+migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
+				bool allow_data_loss)
 {
 	RunAllArgs	args;
 
 	if (!dry_run)
 	{
-		run_all(cat, chosen, rollback);
+		run_all(cat, chosen, rollback, allow_data_loss);
 		return list_length(chosen);
 	}
 
 	args.cat = cat;
 	args.chosen = chosen;
 	args.rollback = rollback;
+	args.allow_data_loss = allow_data_loss;
 	migrate_rolled_back(run_all_cb, &args);
 
 	ereport(NOTICE,

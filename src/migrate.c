@@ -193,10 +193,8 @@ migrate_unregister(PG_FUNCTION_ARGS)
 
 /*
  * migrate_apply(target, dry_run, allow_data_loss)
- *		Apply pending migrations up to target (SPEC §6).
- *
- * allow_data_loss is accepted for the data-loss guard of SPEC §8, which
- * this version does not have: nothing is refused for destroying data.
+ *		Apply pending migrations up to target (SPEC §6); statements that
+ *		would destroy data are refused unless allowed (SPEC §8).
  */
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
@@ -216,14 +214,17 @@ migrate_apply(PG_FUNCTION_ARGS)
 	migrate_validate(cat, false);
 	chosen = migrate_select_apply(cat, &target);
 	migrate_check_authors(cat, chosen, false);
-	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1));
+	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1),
+						PG_GETARG_BOOL(2));
 	migrate_leave();
 	PG_RETURN_INT32(n);
 }
 
 /*
- * migrate_rollback(target, dry_run)
- *		Roll back applied migrations (SPEC §7).
+ * migrate_rollback(target, dry_run, allow_data_loss)
+ *		Roll back applied migrations (SPEC §7).  Version 0.1 declares the
+ *		function without allow_data_loss; until ALTER EXTENSION UPDATE it is
+ *		called with two arguments, and data loss is not allowed.
  */
 Datum
 migrate_rollback(PG_FUNCTION_ARGS)
@@ -231,10 +232,16 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	MigrateTarget target;
 	MigrateCatalog *cat;
 	List	   *chosen;
+	bool		allow_data_loss = false;
 	int			n;
 
 	require_arg(fcinfo, 0, "migrate_rollback()", "target");
 	require_arg(fcinfo, 1, "migrate_rollback()", "dry_run");
+	if (PG_NARGS() > 2)
+	{
+		require_arg(fcinfo, 2, "migrate_rollback()", "allow_data_loss");
+		allow_data_loss = PG_GETARG_BOOL(2);
+	}
 
 	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), true, &target);
 	migrate_enter("migrate_rollback()", true);
@@ -242,7 +249,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	migrate_validate(cat, true);
 	chosen = migrate_select_rollback(cat, &target);
 	migrate_check_authors(cat, chosen, true);
-	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1));
+	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
 	migrate_leave();
 	PG_RETURN_INT32(n);
 }

@@ -11,6 +11,9 @@
  *	  script.c   parsing scripts into statements, refusing what cannot run
  *	  catalog.c  reading and writing the migrate.* tables
  *	  execute.c  running migrations through SPI
+ *	  analyze.c  what a statement does to existing relations
+ *	  dataloss.c refusing statements that would destroy data
+ *	  plan.c     migrate_plan()
  *
  *-------------------------------------------------------------------------
  */
@@ -231,7 +234,7 @@ typedef struct MigrateExecState
 } MigrateExecState;
 
 extern int	migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback,
-							bool dry_run);
+							bool dry_run, bool allow_data_loss);
 extern void migrate_run_script(const char *id, MigrateScriptKind kind,
 							   const char *sql);
 extern void migrate_exec_begin(MigrateExecState *st, const char *id,
@@ -240,6 +243,11 @@ extern void migrate_exec_statement(MigrateExecState *st, const char *sql,
 								   MigrateStatement *stmt, int stmt_no);
 extern void migrate_exec_end(MigrateExecState *st);
 extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
+
+/* ---------- dataloss.c ---------- */
+
+extern void migrate_guard_statement(MigrateExecState *st,
+									MigrateScript *script, int stmt_no);
 
 /* ---------- plan.c ---------- */
 
