@@ -11,7 +11,8 @@ OBJS = \
 	src/target.o \
 	src/analyze.o \
 	src/plan.o \
-	src/dataloss.o
+	src/dataloss.o \
+	src/locking.o
 
 EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.2.sql migrate--0.1--0.2.sql
@@ -20,7 +21,7 @@ PGFILEDESC = "migrate - schema migrations inside the database"
 REGRESS = version_order register apply rollback status privileges bad_input plan dataloss upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
-ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait
+ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 TAP_TESTS = 1

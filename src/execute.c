@@ -104,13 +104,14 @@ migrate_exec_statement(MigrateExecState *st, const char *sql,
 }
 
 /*
- * Run every statement of a script, in order.  With guard, each statement
- * that would destroy existing data is refused just before it runs.
+ * migrate_run_statements: run every statement of script (parsed from sql),
+ * in order.  With guard, each statement that would destroy existing data
+ * is refused just before it runs.
  */
-static void
-run_statements(const char *sql, MigrateExecState *st, bool guard)
+void
+migrate_run_statements(MigrateExecState *st, MigrateScript *script,
+					   const char *sql, bool guard)
 {
-	MigrateScript *script = migrate_script_parse(st->id, st->kind, sql);
 	int			i;
 
 	for (i = 0; i < script->nstmts; i++)
@@ -131,7 +132,7 @@ migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
 	MigrateExecState st;
 
 	migrate_exec_begin(&st, id, kind);
-	run_statements(sql, &st, false);
+	migrate_run_statements(&st, migrate_script_parse(id, kind, sql), sql, false);
 	migrate_exec_end(&st);
 }
 
@@ -143,6 +144,7 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 	MigrateScriptKind kind = rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
 	MigrateRow *row;
 	const char *sql;
+	MigrateScript *script;
 	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
 	char		activity[MIGRATE_ID_MAXLEN + 64];
 	TimestampTz started;
@@ -160,6 +162,7 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 	sql = rollback ? row->down_sql : row->up_sql;
 	if (sql == NULL)
 		elog(ERROR, "migration \"%s\" has no down script", e->id);
+	script = migrate_script_parse(e->id, kind, sql);
 
 	snprintf(activity, sizeof(activity), "%s: %s (%d of %d)",
 			 rollback ? "migrate_rollback" : "migrate_apply", e->id, step,
@@ -174,7 +177,8 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 	migrate_script_begin();
 	PG_TRY();
 	{
-		run_statements(sql, &st, !(allow_data_loss || row->data_loss_ok));
+		migrate_run_locked(&st, script, sql,
+						   !(allow_data_loss || row->data_loss_ok), activity);
 	}
 	PG_FINALLY();
 	{

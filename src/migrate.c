@@ -48,6 +48,23 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("migrate.lock_timeout",
+							"Longest wait for a lock of a statement of a migration; 0 waits as long as it takes.",
+							"A migration whose statement waits longer is rolled back and tried again (migrate.lock_retries). "
+							"Each migration then runs in a subtransaction.",
+							&migrate_lock_timeout,
+							1000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("migrate.lock_retries",
+							"How many times a migration that timed out waiting for a lock is tried again.",
+							"The waits between tries double from migrate.lock_timeout, up to 30 s.",
+							&migrate_lock_retries,
+							5, 0, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");
 #else

@@ -13,6 +13,7 @@
  *	  execute.c  running migrations through SPI
  *	  analyze.c  what a statement does to existing relations
  *	  dataloss.c refusing statements that would destroy data
+ *	  locking.c  lock timeout and retries around each migration
  *	  plan.c     migrate_plan()
  *
  *-------------------------------------------------------------------------
@@ -242,12 +243,22 @@ extern void migrate_exec_begin(MigrateExecState *st, const char *id,
 extern void migrate_exec_statement(MigrateExecState *st, const char *sql,
 								   MigrateStatement *stmt, int stmt_no);
 extern void migrate_exec_end(MigrateExecState *st);
+extern void migrate_run_statements(MigrateExecState *st, MigrateScript *script,
+								   const char *sql, bool guard);
 extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
 
 /* ---------- dataloss.c ---------- */
 
 extern void migrate_guard_statement(MigrateExecState *st,
 									MigrateScript *script, int stmt_no);
+
+/* ---------- locking.c ---------- */
+
+extern int	migrate_lock_timeout;
+extern int	migrate_lock_retries;
+extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
+							   const char *sql, bool guard,
+							   const char *activity);
 
 /* ---------- plan.c ---------- */
 
