@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * locking.c
- *	  Lock-safe execution (SPEC §8): each migration runs in a subtransaction
- *	  under migrate.lock_timeout.  A statement that waits longer for a lock
+ *	  Lock-safe execution (SPEC §8): each migration that could wait for a
+ *	  lock another session holds runs in a subtransaction under
+ *	  migrate.lock_timeout.  A statement that waits longer for a lock
  *	  gives up, so it never keeps the queries queued behind it waiting for
  *	  long; the migration is rolled back, the call waits (doubling the wait
  *	  each time) and tries again, up to migrate.lock_retries times, then
@@ -17,8 +18,10 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -93,6 +96,41 @@ describe_blockers(MigrateScript *script, int stmt_no)
 	return buf.data;
 }
 
+/*
+ * Could a statement of script wait for a lock another session holds?  Only
+ * on a relation that exists and that this transaction does not already
+ * hold in ACCESS EXCLUSIVE mode (one created earlier in the call is
+ * invisible to everyone else).  DO blocks and procedures could do
+ * anything.  A migration that cannot wait needs no subtransaction.
+ */
+static bool
+may_wait(MigrateScript *script)
+{
+	List	   *created = NIL;
+	int			i;
+
+	for (i = 0; i < script->nstmts; i++)
+	{
+		Node	   *stmt = script->stmts[i].stmt;
+		ListCell   *lc;
+
+		if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt) || IsA(stmt, CommentStmt))
+			return true;
+		foreach(lc, migrate_analyze(stmt, &created))
+		{
+			MigrateEffect *e = (MigrateEffect *) lfirst(lc);
+			LOCKTAG		tag;
+
+			if (!OidIsValid(e->relid))
+				continue;
+			SET_LOCKTAG_RELATION(tag, MyDatabaseId, e->relid);
+			if (!LockHeldByMe(&tag, AccessExclusiveLock))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Sleep ms milliseconds, interruptibly */
 static void
 backoff_sleep(int ms)
@@ -125,7 +163,7 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 	ResourceOwner owner = CurrentResourceOwner;
 	int			attempt;
 
-	if (migrate_lock_timeout <= 0)
+	if (migrate_lock_timeout <= 0 || !may_wait(script))
 	{
 		migrate_run_statements(st, script, sql, guard);
 		return;
