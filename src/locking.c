@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * locking.c
- *	  Lock-safe execution (SPEC §8): each migration that could wait for a
- *	  lock another session holds runs in a subtransaction under
- *	  migrate.lock_timeout.  A statement that waits longer for a lock
+ *	  Lock-safe execution (SPEC §8): the statements of a migration run under
+ *	  migrate.lock_timeout.  The locks they will need are first taken
+ *	  without waiting; when one is busy, the migration runs in a
+ *	  subtransaction instead, and a statement that waits longer for a lock
  *	  gives up, so it never keeps the queries queued behind it waiting for
  *	  long; the migration is rolled back, the call waits (doubling the wait
  *	  each time) and tries again, up to migrate.lock_retries times, then
@@ -21,7 +22,7 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
-#include "storage/lock.h"
+#include "storage/lmgr.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -97,14 +98,16 @@ describe_blockers(MigrateScript *script, int stmt_no)
 }
 
 /*
- * Could a statement of script wait for a lock another session holds?  Only
- * on a relation that exists and that this transaction does not already
- * hold in ACCESS EXCLUSIVE mode (one created earlier in the call is
- * invisible to everyone else).  DO blocks and procedures could do
- * anything.  A migration that cannot wait needs no subtransaction.
+ * Take now, without waiting, the locks the statements of script will take
+ * on relations that exist (relations created earlier in the call are
+ * invisible to every other session).  If every one is free, no statement
+ * can queue behind another session for them, and the migration needs no
+ * subtransaction.  Returns false if one is busy, or if the script has a
+ * statement whose locks cannot be known (DO, CALL, COMMENT).  Locks taken
+ * are kept: the statements would take them anyway.
  */
 static bool
-may_wait(MigrateScript *script)
+take_locks_now(MigrateScript *script)
 {
 	List	   *created = NIL;
 	int			i;
@@ -115,20 +118,32 @@ may_wait(MigrateScript *script)
 		ListCell   *lc;
 
 		if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt) || IsA(stmt, CommentStmt))
-			return true;
+			return false;
 		foreach(lc, migrate_analyze(stmt, &created))
 		{
 			MigrateEffect *e = (MigrateEffect *) lfirst(lc);
-			LOCKTAG		tag;
 
-			if (!OidIsValid(e->relid))
-				continue;
-			SET_LOCKTAG_RELATION(tag, MyDatabaseId, e->relid);
-			if (!LockHeldByMe(&tag, AccessExclusiveLock))
-				return true;
+			if (OidIsValid(e->relid) && e->lockmode != NoLock &&
+				!ConditionalLockRelationOid(e->relid, e->lockmode))
+				return false;
 		}
 	}
-	return false;
+	return true;
+}
+
+/* Run the statements with lock_timeout set to migrate.lock_timeout */
+static void
+run_under_timeout(MigrateExecState *st, MigrateScript *script,
+				  const char *sql, bool guard)
+{
+	int			nestlevel = NewGUCNestLevel();
+	char		timeout[32];
+
+	snprintf(timeout, sizeof(timeout), "%d", migrate_lock_timeout);
+	(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	migrate_run_statements(st, script, sql, guard);
+	AtEOXact_GUC(false, nestlevel);
 }
 
 /* Sleep ms milliseconds, interruptibly */
@@ -163,9 +178,20 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 	ResourceOwner owner = CurrentResourceOwner;
 	int			attempt;
 
-	if (migrate_lock_timeout <= 0 || !may_wait(script))
+	if (migrate_lock_timeout <= 0)
 	{
 		migrate_run_statements(st, script, sql, guard);
+		return;
+	}
+
+	/*
+	 * Usually every lock is free: then no subtransaction.  lock_timeout
+	 * still bounds a wait for a lock the analysis did not foresee; such a
+	 * wait that times out fails the call instead of being retried.
+	 */
+	if (take_locks_now(script))
+	{
+		run_under_timeout(st, script, sql, guard);
 		return;
 	}
 
@@ -180,15 +206,7 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
-			int			nestlevel = NewGUCNestLevel();
-			char		timeout[32];
-
-			snprintf(timeout, sizeof(timeout), "%d", migrate_lock_timeout);
-			(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-									 false);
-			migrate_run_statements(st, script, sql, guard);
-			AtEOXact_GUC(false, nestlevel);
+			run_under_timeout(st, script, sql, guard);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;

@@ -204,3 +204,33 @@ cluster_stop() {
     CLUSTER_DIR=
     unset PGHOST PGPORT
 }
+
+# bench_setup NAME TMPFS_KB TITLE...: what every benchmark starts with: a
+# work directory $WORK (removed at exit), the cluster on tmpfs when
+# /dev/shm has TMPFS_KB free (file creation on ext4 varies too much from run
+# to run to measure the server), a header naming the machine and the date,
+# the packages, and a build.
+bench_setup() {
+    local name=$1 tmpfs_kb=$2
+    shift 2
+    WORK=$(mktemp -d "/tmp/migrate-$name.XXXXXX")
+    # shellcheck disable=SC2016 # expanded when the cleanup runs
+    on_exit 'rm -rf -- "$WORK"'
+    chmod 755 "$WORK"
+    if [[ -d /dev/shm ]] && [[ $(df --output=avail -k /dev/shm | tail -n 1) -gt $tmpfs_kb ]]; then
+        CLUSTER_PARENT=/dev/shm
+    fi
+    echo "$*"
+    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+        "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+    echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "server:  $("$PG_BIN/postgres" --version)"
+    echo
+    ensure_packages
+    build_and_install >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; die "build failed"; }
+}
+
+# median: the median of the numbers on standard input, one a line
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

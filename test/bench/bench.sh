@@ -38,29 +38,7 @@ N=${1:-1000}
 ROUNDS=${ROUNDS:-3}
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 MAX_LOCKS=2048
-# tmpfs for the cluster when it has 4 GiB free
-if [[ -d /dev/shm ]] && [[ $(df --output=avail -k /dev/shm | tail -n 1) -gt 4194304 ]]; then
-    CLUSTER_PARENT=/dev/shm
-fi
-
-WORK=$(mktemp -d /tmp/migrate-bench.XXXXXX)
-# shellcheck disable=SC2016 # expanded when the cleanup runs
-on_exit 'rm -rf -- "$WORK"'
-chmod 755 "$WORK"
-
-echo "migrate benchmark, N = $N migrations"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
-    "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "server:  $("$PG_BIN/postgres" --version)"
-echo
-
-ensure_packages
-BUILD_LOG=$WORK/build.log
-if ! build_and_install >"$BUILD_LOG" 2>&1; then
-    cat "$BUILD_LOG"
-    die "build failed"
-fi
+bench_setup bench 4194304 "migrate benchmark, N = $N migrations"
 
 # --- generate the migrations -----------------------------------------------
 # register.sql: N migrate_register calls; base_up.sql / base_down.sql: the same
@@ -203,8 +181,6 @@ SQL
 psql -X -q -c 'DROP DATABASE bench_memory'
 cluster_stop
 
-# median of numbers on standard input
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 BASE_UP=$(awk '{ print $2 }' "$WORK/baseline.times" | median)
 BASE_DOWN=$(awk '{ print $3 }' "$WORK/baseline.times" | median)
 

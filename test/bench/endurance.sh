@@ -24,20 +24,8 @@ CYCLES=${1:-10000}
 [[ $CYCLES =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [CYCLES]  (a positive integer)"
 STEP=$(( CYCLES >= 10 ? CYCLES / 10 : 1 ))
 
-WORK=$(mktemp -d /tmp/migrate-endurance.XXXXXX)
-# shellcheck disable=SC2016 # expanded when the cleanup runs
-on_exit 'rm -rf -- "$WORK"'
-chmod 755 "$WORK"
-if [[ -d /dev/shm ]] && [[ $(df --output=avail -k /dev/shm | tail -n 1) -gt 1048576 ]]; then
-    CLUSTER_PARENT=/dev/shm
-fi
-
-echo "migrate endurance: $CYCLES apply + rollback cycles of 3 migrations in one session"
-echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-
-ensure_packages
-build_and_install >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; die "build failed"; }
+bench_setup endurance 1048576 \
+    "migrate endurance: $CYCLES apply + rollback cycles of 3 migrations in one session"
 # shellcheck disable=SC2119 # default max_locks_per_transaction
 cluster_start
 
