@@ -209,6 +209,31 @@ migrate_unregister(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The pending migrations target names, for migrate_apply() and
+ * migrate_plan(): parse the target, enter, load the catalog and choose.  A
+ * call that will run them (will_run) is a writer: it takes the writers'
+ * lock first, and the catalog and the migrations' authors are checked
+ * before anything runs.  The caller must migrate_leave().
+ */
+static List *
+choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
+			   MigrateCatalog **cat)
+{
+	MigrateTarget target;
+	List	   *chosen;
+
+	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
+	migrate_enter(funcname, will_run);
+	*cat = migrate_catalog_load(will_run);
+	if (will_run)
+		migrate_validate(*cat, false);
+	chosen = migrate_select_apply(*cat, &target);
+	if (will_run)
+		migrate_check_authors(*cat, chosen, false);
+	return chosen;
+}
+
+/*
  * migrate_apply(target, dry_run, allow_data_loss)
  *		Apply pending migrations up to target (SPEC §6); statements that
  *		would destroy data are refused unless allowed (SPEC §8).
@@ -216,7 +241,6 @@ migrate_unregister(PG_FUNCTION_ARGS)
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
-	MigrateTarget target;
 	MigrateCatalog *cat;
 	List	   *chosen;
 	int			n;
@@ -225,12 +249,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 1, "migrate_apply()", "dry_run");
 	require_arg(fcinfo, 2, "migrate_apply()", "allow_data_loss");
 
-	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
-	migrate_enter("migrate_apply()", true);
-	cat = migrate_catalog_load(true);
-	migrate_validate(cat, false);
-	chosen = migrate_select_apply(cat, &target);
-	migrate_check_authors(cat, chosen, false);
+	chosen = choose_pending(fcinfo, "migrate_apply()", true, &cat);
 	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1),
 						PG_GETARG_BOOL(2));
 	migrate_leave();
@@ -357,7 +376,6 @@ migrate_plan(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MigrateTarget target;
 	MigrateCatalog *cat;
 	List	   *chosen;
 	bool		execute;
@@ -367,15 +385,8 @@ migrate_plan(PG_FUNCTION_ARGS)
 	execute = PG_GETARG_BOOL(1);
 	tupstore = begin_rows(fcinfo, &tupdesc);
 
-	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
 	/* running the migrations, even rolled back, is a writer's business */
-	migrate_enter("migrate_plan()", execute);
-	cat = migrate_catalog_load(execute);
-	if (execute)
-		migrate_validate(cat, false);
-	chosen = migrate_select_apply(cat, &target);
-	if (execute)
-		migrate_check_authors(cat, chosen, false);
+	chosen = choose_pending(fcinfo, "migrate_plan()", execute, &cat);
 	migrate_plan_rows(cat, chosen, execute, tupstore, tupdesc);
 	migrate_leave();
 	return (Datum) 0;
