@@ -12,13 +12,14 @@ OBJS = \
 	src/analyze.o \
 	src/plan.o \
 	src/dataloss.o \
-	src/locking.o
+	src/locking.o \
+	src/verify.o
 
 EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.2.sql migrate--0.1--0.2.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss upgrade
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss verify upgrade
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries

@@ -36,6 +36,7 @@ PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_checksum_sql);
 PG_FUNCTION_INFO_V1(migrate_plan);
+PG_FUNCTION_INFO_V1(migrate_verify);
 
 void
 _PG_init(void)
@@ -428,4 +429,26 @@ migrate_checksum_sql(PG_FUNCTION_ARGS)
 
 	migrate_checksum(VARDATA_ANY(script), VARSIZE_ANY_EXHDR(script), checksum);
 	PG_RETURN_TEXT_P(cstring_to_text(checksum));
+}
+
+/*
+ * migrate_verify(target)
+ *		For each pending migration up to target, whether its down script
+ *		restores the schema its up script changed (SPEC §9).  Nothing of it
+ *		persists.
+ */
+Datum
+migrate_verify(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MigrateCatalog *cat;
+	List	   *chosen;
+
+	require_arg(fcinfo, 0, "migrate_verify()", "target");
+	tupstore = begin_rows(fcinfo, &tupdesc);
+	chosen = choose_pending(fcinfo, "migrate_verify()", true, &cat);
+	migrate_verify_rows(cat, chosen, tupstore, tupdesc);
+	migrate_leave();
+	return (Datum) 0;
 }

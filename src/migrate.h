@@ -15,6 +15,7 @@
  *	  dataloss.c refusing statements that would destroy data
  *	  locking.c  lock timeout and retries around each migration
  *	  plan.c     migrate_plan()
+ *	  verify.c   migrate_verify()
  *
  *-------------------------------------------------------------------------
  */
@@ -259,6 +260,11 @@ extern int	migrate_lock_retries;
 extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 							   const char *sql, bool guard,
 							   const char *activity);
+
+/* ---------- verify.c ---------- */
+
+extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,
+								Tuplestorestate *store, TupleDesc desc);
 
 /* ---------- plan.c ---------- */
 

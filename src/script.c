@@ -150,6 +150,7 @@ static const char *const own_functions[] = {
 	"migrate_status",
 	"migrate_current",
 	"migrate_plan",
+	"migrate_verify",
 	NULL
 };
 

@@ -1,0 +1,300 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *	  migrate_verify() (SPEC §9): for each pending migration up to a target,
+ *	  inside a subtransaction that is always rolled back, describe the
+ *	  schema (migrate_schema()), run up, run down, describe again and
+ *	  compare, then run up again; then go back to the state after the first
+ *	  up, on which the next migration is verified.  A down script that does not restore the
+ *	  schema exactly is found before an incident needs it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "migrate.h"
+
+#define VERIFY_COLS 6
+
+typedef struct SchemaObject
+{
+	char	   *key;			/* kind and identity, for ordering */
+	char	   *name;			/* "kind identity", for reports */
+	char	   *definition;
+} SchemaObject;
+
+typedef struct Schema
+{
+	int			n;
+	SchemaObject *objects;		/* in byte order of key */
+} Schema;
+
+typedef struct VerifyContext
+{
+	MigrateCatalog *cat;
+	List	   *chosen;
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} VerifyContext;
+
+/* The schema now, from migrate_schema(), which returns it in byte order */
+static Schema *
+describe(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Schema	   *s;
+	uint64		i;
+
+	if (SPI_execute("SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not describe the schema");
+	MemoryContextSwitchTo(cxt);
+	s = palloc(sizeof(Schema));
+	s->n = (int) SPI_processed;
+	s->objects = palloc(sizeof(SchemaObject) * Max(s->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *kind = SPI_getvalue(tup, desc, 1);
+		char	   *identity = SPI_getvalue(tup, desc, 2);
+		char	   *def = SPI_getvalue(tup, desc, 3);
+
+		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
+		s->objects[i].name = psprintf("%s %s", kind, identity);
+		s->objects[i].definition = def ? def : pstrdup("");
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return s;
+}
+
+static void
+put_row(VerifyContext *vc, const char *id, const char *result,
+		const char *object, const char *before, const char *after,
+		const char *error)
+{
+	Datum		values[VERIFY_COLS];
+	bool		nulls[VERIFY_COLS];
+	const char *cols[VERIFY_COLS] = {id, result, object, before, after, error};
+	int			i;
+
+	for (i = 0; i < VERIFY_COLS; i++)
+	{
+		nulls[i] = cols[i] == NULL;
+		values[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(cols[i]);
+	}
+	tuplestore_putvalues(vc->store, vc->desc, values, nulls);
+}
+
+/* Rows for every object that differs between before and after; how many */
+static int
+compare(VerifyContext *vc, const char *id, Schema *before, Schema *after)
+{
+	int			i = 0;
+	int			j = 0;
+	int			differences = 0;
+
+	while (i < before->n || j < after->n)
+	{
+		int			cmp;
+
+		if (i >= before->n)
+			cmp = 1;
+		else if (j >= after->n)
+			cmp = -1;
+		else
+			cmp = strcmp(before->objects[i].key, after->objects[j].key);
+
+		if (cmp < 0)
+		{
+			put_row(vc, id, "differs", before->objects[i].name,
+					before->objects[i].definition, NULL, NULL);
+			i++;
+			differences++;
+		}
+		else if (cmp > 0)
+		{
+			put_row(vc, id, "differs", after->objects[j].name, NULL,
+					after->objects[j].definition, NULL);
+			j++;
+			differences++;
+		}
+		else
+		{
+			if (strcmp(before->objects[i].definition, after->objects[j].definition) != 0)
+			{
+				put_row(vc, id, "differs", before->objects[i].name,
+						before->objects[i].definition,
+						after->objects[j].definition, NULL);
+				differences++;
+			}
+			i++;
+			j++;
+		}
+	}
+	return differences;
+}
+
+/*
+ * Run one script of a migration in a subtransaction of its own; on error,
+ * roll that back and return the error's message and context, else NULL.
+ */
+static char *
+try_script(const char *id, MigrateScriptKind kind, const char *sql)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *failure = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		migrate_script_begin();
+		migrate_run_script(id, kind, sql);
+		migrate_script_end();
+		AtEOXact_GUC(false, nestlevel);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		migrate_script_end();
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		failure = edata->context ?
+			psprintf("%s (%s)", edata->message, edata->context) :
+			pstrdup(edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return failure;
+}
+
+typedef struct DownCheck
+{
+	VerifyContext *vc;
+	MigrateEntry *e;
+	MigrateRow *row;
+	Schema	   *before;
+} DownCheck;
+
+/* Run down, compare, run up again; called in a rolled-back subtransaction */
+static void
+check_down(void *arg)
+{
+	DownCheck  *dc = (DownCheck *) arg;
+	char	   *failure;
+
+	failure = try_script(dc->e->id, MIGRATE_SCRIPT_DOWN, dc->row->down_sql);
+	if (failure)
+	{
+		put_row(dc->vc, dc->e->id, "down failed", NULL, NULL, NULL, failure);
+		return;
+	}
+	if (compare(dc->vc, dc->e->id, dc->before, describe()) == 0)
+		put_row(dc->vc, dc->e->id, "ok", NULL, NULL, NULL, NULL);
+
+	/* the down must leave a state from which up works */
+	failure = try_script(dc->e->id, MIGRATE_SCRIPT_UP, dc->row->up_sql);
+	if (failure)
+		put_row(dc->vc, dc->e->id, "up failed after down", NULL, NULL, NULL,
+				failure);
+}
+
+/*
+ * Verify one migration, leaving it applied (its up script run) for the
+ * ones after it; false if it cannot be applied, so that they cannot be
+ * verified.  Down, the comparison and the second up run in a subtransaction
+ * that is rolled back, so a faulty down does not spoil the migrations after
+ * it.
+ */
+static bool
+verify_one(VerifyContext *vc, MigrateEntry *e)
+{
+	DownCheck	dc;
+	char	   *failure;
+
+	dc.vc = vc;
+	dc.e = e;
+	dc.row = migrate_catalog_fetch(e->id);
+	if (dc.row == NULL)
+		elog(ERROR, "migration \"%s\" vanished from migrate.migration", e->id);
+
+	dc.before = describe();
+	failure = try_script(e->id, MIGRATE_SCRIPT_UP, dc.row->up_sql);
+	if (failure)
+	{
+		put_row(vc, e->id, "up failed", NULL, NULL, NULL, failure);
+		return false;
+	}
+	if (dc.row->down_sql == NULL)
+		put_row(vc, e->id, "irreversible", NULL, NULL, NULL, NULL);
+	else
+		migrate_rolled_back(check_down, &dc);
+	return true;
+}
+
+static void
+verify_all(void *arg)
+{
+	VerifyContext *vc = (VerifyContext *) arg;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext percxt = AllocSetContextCreate(outer, "migrate verify",
+												 ALLOCSET_DEFAULT_SIZES);
+	ListCell   *lc;
+
+	foreach(lc, vc->chosen)
+	{
+		MigrateEntry *e = &vc->cat->entries[lfirst_int(lc)];
+		bool		go_on;
+
+		MemoryContextSwitchTo(percxt);
+		go_on = verify_one(vc, e);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(percxt);
+		if (!go_on)
+		{
+			/* the rest depend on it */
+			for_each_cell(lc, vc->chosen, lnext(vc->chosen, lc))
+				put_row(vc, vc->cat->entries[lfirst_int(lc)].id,
+						"not verified", NULL, NULL, NULL,
+						"An earlier migration of this call failed.");
+			break;
+		}
+	}
+	MemoryContextDelete(percxt);
+}
+
+/*
+ * migrate_verify_rows: the rows of migrate_verify() for the chosen
+ * migrations, into store.  Nothing of it persists.
+ */
+void
+migrate_verify_rows(MigrateCatalog *cat, List *chosen, Tuplestorestate *store,
+					TupleDesc desc)
+{
+	VerifyContext vc;
+
+	vc.cat = cat;
+	vc.chosen = chosen;
+	vc.store = store;
+	vc.desc = desc;
+	migrate_rolled_back(verify_all, &vc);
+}
