@@ -63,7 +63,8 @@ CREATE TABLE migrate.history (
     by name NOT NULL,
     duration interval,
     checksum text,
-    txid xid8 NOT NULL DEFAULT pg_current_xact_id()
+    txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    fingerprint text
 );
 ALTER SEQUENCE migrate.history_seq OWNED BY migrate.history.seq;
 CREATE INDEX history_id_idx ON migrate.history (id, seq);
@@ -147,7 +148,8 @@ REVOKE ALL ON FUNCTION migrate_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_current() FROM PUBLIC;
 REVOKE ALL ON FUNCTION migrate_checksum(text) FROM PUBLIC;
 
-/* 0.2: safety analysis (SPEC §8); migrate_rollback() gained allow_data_loss */
+/* 0.2: safety analysis (SPEC §8); migrate_rollback() gained allow_data_loss;
+   verification and drift (SPEC §9); history gained fingerprint */
 CREATE FUNCTION migrate_plan(target text DEFAULT 'head',
                              execute boolean DEFAULT false,
                              OUT id text,
@@ -359,3 +361,82 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_verify(text)
     IS 'for each pending migration, whether down restores the schema up changed; nothing persists';
 REVOKE ALL ON FUNCTION migrate_verify(text) FROM PUBLIC;
+
+/*
+ * Drift (SPEC §9).  Before the first DDL command run outside migrations
+ * since the last apply or rollback, the event trigger migrate_ddl_start
+ * records the schema as it still is; migrate_drift() compares it with the
+ * schema now.  An apply or rollback makes its result the new reference.
+ */
+CREATE TABLE migrate.schema_snapshot (
+    kind text NOT NULL,
+    identity text NOT NULL,
+    definition text,
+    PRIMARY KEY (kind, identity)
+);
+COMMENT ON TABLE migrate.schema_snapshot IS 'the schema as the last apply or rollback left it, recorded when it first changed outside migrations';
+
+CREATE TABLE migrate.drift_state (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single),
+    dirty boolean NOT NULL DEFAULT false,
+    since timestamptz
+);
+INSERT INTO migrate.drift_state DEFAULT VALUES;
+COMMENT ON TABLE migrate.drift_state IS 'whether the schema was changed outside migrations since the last apply or rollback, and since when';
+
+/* With migrate.capture_ddl on: every DDL command run outside migrations */
+CREATE SEQUENCE migrate.ddl_log_seq AS bigint;
+CREATE TABLE migrate.ddl_log (
+    seq bigint PRIMARY KEY DEFAULT nextval('migrate.ddl_log_seq'),
+    at timestamptz NOT NULL,
+    by name NOT NULL,
+    command_tag text NOT NULL,
+    object_type text,
+    object_identity text,
+    query text
+);
+ALTER SEQUENCE migrate.ddl_log_seq OWNED BY migrate.ddl_log.seq;
+COMMENT ON TABLE migrate.ddl_log IS 'DDL run outside migrations (migrate.capture_ddl): who, when, what';
+SELECT pg_catalog.pg_extension_config_dump('migrate.ddl_log', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.ddl_log_seq', '');
+REVOKE ALL ON migrate.schema_snapshot, migrate.drift_state, migrate.ddl_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate.ddl_log_seq FROM PUBLIC;
+
+CREATE FUNCTION migrate_drift(OUT change text,
+                              OUT kind text,
+                              OUT identity text,
+                              OUT recorded text,
+                              OUT current text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_drift'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_drift()
+    IS 'objects added, removed or changed outside migrations since the last apply or rollback';
+REVOKE ALL ON FUNCTION migrate_drift() FROM PUBLIC;
+
+CREATE FUNCTION migrate_accept_drift()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_accept_drift'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_accept_drift()
+    IS 'make the schema as it is the reference of migrate_drift(); returns how many objects had drifted';
+REVOKE ALL ON FUNCTION migrate_accept_drift() FROM PUBLIC;
+
+CREATE FUNCTION migrate_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_ddl_start'
+LANGUAGE C;
+CREATE FUNCTION migrate_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_ddl_end'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION migrate_ddl_start() FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_ddl_end() FROM PUBLIC;
+
+-- last, so that they do not fire for the statements above
+CREATE EVENT TRIGGER migrate_ddl_start ON ddl_command_start
+    EXECUTE FUNCTION migrate_ddl_start();
+CREATE EVENT TRIGGER migrate_ddl_end ON ddl_command_end
+    EXECUTE FUNCTION migrate_ddl_end();
+CREATE EVENT TRIGGER migrate_ddl_drop ON sql_drop
+    EXECUTE FUNCTION migrate_ddl_end();

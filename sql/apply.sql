@@ -120,6 +120,7 @@ UPDATE t8 SET g = -g WHERE g <= (SELECT count(*) FROM t8) / 2;',
 CREATE SCHEMA elsewhere;
 CREATE ROLE regress_migrate_other;
 GRANT CREATE, USAGE ON SCHEMA elsewhere TO regress_migrate_other;
+SELECT migrate_accept_drift() AS made_by_hand;
 SELECT migrate_register('0009_gucs',
   'SET search_path = elsewhere;
 SET work_mem = ''1234kB'';

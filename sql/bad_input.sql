@@ -13,6 +13,7 @@ SET client_min_messages = warning;
 
 -- a 10 MB script (one statement)
 CREATE TABLE blobs (b text);
+SELECT migrate_accept_drift() AS made_by_hand;
 SELECT migrate_register('0001_big', 'INSERT INTO blobs VALUES (''' || repeat('x', 10 * 1024 * 1024) || ''');',
   'DELETE FROM blobs;');
 SELECT octet_length(up_sql) AS bytes,
@@ -25,6 +26,7 @@ SELECT octet_length(b) FROM blobs;
 
 -- a script of 50,000 statements
 CREATE TABLE many (i int);
+SELECT migrate_accept_drift() AS made_by_hand;
 SELECT migrate_register('0002_many',
   (SELECT string_agg(format('INSERT INTO many VALUES (%s);', i), E'\n') FROM generate_series(1, 50000) i),
   'DELETE FROM many;');
@@ -51,6 +53,7 @@ SELECT migrate_register('0004_x', 'ROLLBACK PREPARED ''x''');
 SELECT migrate_register('0004_x', 'SET TRANSACTION SNAPSHOT ''00000003-0000001B-1''');
 -- and where only running shows it: COMMIT in a DO block or a procedure
 CREATE PROCEDURE commits() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;
+SELECT migrate_accept_drift() AS made_by_hand;
 SELECT migrate_register('0004_x', 'CREATE TABLE tx_t4 (a int);
 DO $$ BEGIN COMMIT; END $$;');
 :state;
@@ -88,6 +91,7 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean),
   migrate_status() TO regress_migrate_deployer;
 CREATE SCHEMA app AUTHORIZATION regress_migrate_deployer;
+SELECT migrate_accept_drift() AS made_by_hand;
 SET ROLE regress_migrate_deployer;
 -- it needs them afterwards: the statement that needs them fails, nothing is kept
 SELECT migrate_register('0006_revoke', 'REVOKE CREATE ON SCHEMA app FROM regress_migrate_deployer;

@@ -16,6 +16,7 @@ CREATE TABLE old.log (a int);
 INSERT INTO old.log VALUES (1), (2);
 CREATE SCHEMA unused;
 CREATE TABLE unused.nothing (a int);
+SELECT migrate_accept_drift() AS made_by_hand;
 
 -- each destructive statement on a table with data is refused, nothing runs
 SELECT migrate_register('0001_drop_table', 'CREATE TABLE side (a int); DROP TABLE customers;');

@@ -38,6 +38,7 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
   migrate_rollback(text, boolean, boolean), migrate_status(), migrate_current()
   TO regress_migrate_deploy;
 CREATE SCHEMA app AUTHORIZATION regress_migrate_deploy;
+SELECT migrate_accept_drift() AS made_by_hand;
 
 SET ROLE regress_migrate_deploy;
 SELECT migrate_register('0001_app', 'CREATE TABLE app.things (id int);', 'DROP TABLE app.things;');
@@ -121,6 +122,7 @@ CREATE TABLE hostile.pg_extension (extname name, extowner oid);
 CREATE TABLE hostile.pg_class (relname name);
 CREATE TEMP TABLE applied (id text);
 CREATE TEMP TABLE history (id text);
+SELECT migrate_accept_drift() AS made_by_hand;
 SET search_path = pg_temp, hostile, pg_catalog, public;
 SELECT migrate_register('0006_more', 'CREATE TABLE app.more (id int);', 'DROP TABLE app.more;');
 SELECT migrate_apply();

@@ -64,7 +64,8 @@ SELECT migrate_apply('+2');
 SELECT migrate_rollback();
 SELECT migrate_apply('0002_b');
 CREATE TEMP TABLE before_status AS SELECT * FROM migrate_status();
-CREATE TEMP TABLE before_history AS SELECT * FROM migrate.history;
+CREATE TEMP TABLE before_history AS
+  SELECT seq, id, action, at, by, duration, checksum, txid FROM migrate.history;
 
 -- the update
 ALTER EXTENSION migrate UPDATE TO '0.2';
@@ -76,9 +77,11 @@ SELECT count(*) AS status_differences FROM (
   UNION ALL
   (SELECT * FROM before_status EXCEPT SELECT * FROM migrate_status())) d;
 SELECT count(*) AS history_differences FROM (
-  (SELECT * FROM migrate.history EXCEPT SELECT * FROM before_history)
+  (SELECT seq, id, action, at, by, duration, checksum, txid FROM migrate.history
+   EXCEPT SELECT * FROM before_history)
   UNION ALL
-  (SELECT * FROM before_history EXCEPT SELECT * FROM migrate.history)) d;
+  (SELECT * FROM before_history
+   EXCEPT SELECT seq, id, action, at, by, duration, checksum, txid FROM migrate.history)) d;
 -- so are the grants a DBA gave on the functions that already existed
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, boolean, boolean)', 'EXECUTE') AS granted;
 -- including migrate_rollback(), which the update replaced to add allow_data_loss

@@ -13,11 +13,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "migrate.h"
@@ -32,6 +34,15 @@ typedef enum CatalogQuery
 	Q_MARK_APPLIED,
 	Q_MARK_ROLLED_BACK,
 	Q_LOG,
+	Q_DESCRIBE,
+	Q_DRIFT_DIRTY,
+	Q_SNAPSHOT,
+	Q_MARK_DRIFT,
+	Q_TAKE_SNAPSHOT,
+	Q_CLEAR_DRIFT,
+	Q_RECORD_FINGERPRINT,
+	Q_LOG_DDL,
+	Q_LOG_DROP,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -89,6 +100,56 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"INSERT INTO migrate.history (id, action, at, by, duration, checksum)"
 		" VALUES ($1, $2, $3, $4, $5, $6)",
 		6, {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, INTERVALOID, TEXTOID}
+	},
+	[Q_DESCRIBE] = {
+		"SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
+		0, {0}
+	},
+	[Q_DRIFT_DIRTY] = {
+		"SELECT dirty FROM migrate.drift_state",
+		0, {0}
+	},
+	[Q_SNAPSHOT] = {
+		"SELECT kind, identity, definition FROM migrate.schema_snapshot"
+		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"",
+		0, {0}
+	},
+	[Q_MARK_DRIFT] = {
+		"UPDATE migrate.drift_state SET dirty = true, since = clock_timestamp()"
+		" WHERE NOT dirty",
+		0, {0}
+	},
+	[Q_TAKE_SNAPSHOT] = {
+		"INSERT INTO migrate.schema_snapshot (kind, identity, definition)"
+		" SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
+		0, {0}
+	},
+	[Q_CLEAR_DRIFT] = {
+		"WITH clean AS (UPDATE migrate.drift_state SET dirty = false, since = NULL"
+		" WHERE dirty RETURNING 1)"
+		" DELETE FROM migrate.schema_snapshot",
+		0, {0}
+	},
+	[Q_RECORD_FINGERPRINT] = {
+		"UPDATE migrate.history SET fingerprint = pg_catalog.migrate_fingerprint()"
+		" WHERE seq = (SELECT max(seq) FROM migrate.history)",
+		0, {0}
+	},
+	[Q_LOG_DDL] = {
+		"INSERT INTO migrate.ddl_log (at, by, command_tag, object_type,"
+		" object_identity, query)"
+		" SELECT clock_timestamp(), $1, command_tag, object_type,"
+		" object_identity, current_query()"
+		" FROM pg_event_trigger_ddl_commands()",
+		1, {NAMEOID}
+	},
+	[Q_LOG_DROP] = {
+		"INSERT INTO migrate.ddl_log (at, by, command_tag, object_type,"
+		" object_identity, query)"
+		" SELECT clock_timestamp(), $1, $2, object_type, object_identity,"
+		" current_query()"
+		" FROM pg_event_trigger_dropped_objects() WHERE original",
+		2, {NAMEOID, TEXTOID}
 	},
 };
 
@@ -414,4 +475,149 @@ migrate_catalog_log(const char *id, const char *action, TimestampTz at,
 	values[5] = text_or_null(checksum, &nulls[5]);
 	(void) run_query(Q_LOG, values, nulls, false);
 	owner_end(&oc);
+}
+
+/*
+ * Does the catalog have what drift needs?  Not before ALTER EXTENSION
+ * UPDATE of a database still at version 0.1: then there is no drift to
+ * look at or record.
+ */
+static bool
+have_drift_catalog(void)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("drift_state", nsp));
+}
+
+/*
+ * migrate_catalog_snapshot: the schema as recorded when the first change
+ * outside migrations was about to happen, or NULL if none has happened
+ * since the last apply or rollback.
+ */
+Schema *
+migrate_catalog_snapshot(void)
+{
+	OwnerContext oc;
+	Schema	   *s = NULL;
+
+	if (!have_drift_catalog())
+		return NULL;
+	owner_begin(&oc);
+	(void) run_query(Q_DRIFT_DIRTY, NULL, NULL, false);
+	if (SPI_processed == 1 &&
+		get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+	{
+		SPI_freetuptable(SPI_tuptable);
+		(void) run_query(Q_SNAPSHOT, NULL, NULL, false);
+		MemoryContextSwitchTo(oc.caller_cxt);
+		s = migrate_schema_from_spi();
+	}
+	else
+		SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return s;
+}
+
+/*
+ * migrate_catalog_mark_drift: called just before a DDL command outside
+ * migrations.  The first one since the last apply or rollback records the
+ * schema as it still is, the reference migrate_drift() compares with.
+ * True if it was the first.
+ */
+bool
+migrate_catalog_mark_drift(void)
+{
+	OwnerContext oc;
+	bool		first = false;
+
+	if (!have_drift_catalog())
+		return false;
+	owner_begin(&oc);
+	(void) run_query(Q_DRIFT_DIRTY, NULL, NULL, false);
+	if (SPI_processed == 1 &&
+		!get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+	{
+		SPI_freetuptable(SPI_tuptable);
+		/* a concurrent first one waits here, then finds it done */
+		(void) run_query(Q_MARK_DRIFT, NULL, NULL, false);
+		if (SPI_processed == 1)
+		{
+			(void) run_query(Q_TAKE_SNAPSHOT, NULL, NULL, false);
+			first = true;
+		}
+	}
+	else
+		SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return first;
+}
+
+/*
+ * migrate_catalog_record_state: after an apply or rollback: the schema it
+ * leaves is the new reference (no drift), and its fingerprint goes on the
+ * history row of the call's last migration.
+ */
+void
+migrate_catalog_record_state(void)
+{
+	OwnerContext oc;
+
+	if (!have_drift_catalog())
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_CLEAR_DRIFT, NULL, NULL, false);
+	(void) run_query(Q_RECORD_FINGERPRINT, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_log_ddl: in an event trigger, record the commands (or
+ * for sql_drop, the objects dropped) of a DDL command run outside
+ * migrations, with who ran it.
+ */
+void
+migrate_catalog_log_ddl(bool dropped, const char *tag)
+{
+	OwnerContext oc;
+	Datum		values[2];
+
+	owner_begin(&oc);
+	values[0] = NameGetDatum(&oc.caller);
+	values[1] = CStringGetTextDatum(tag);
+	(void) run_query(dropped ? Q_LOG_DROP : Q_LOG_DDL, values, NULL, false);
+	owner_end(&oc);
+}
+
+/* migrate_catalog_accept_drift: the schema as it is becomes the reference */
+void
+migrate_catalog_accept_drift(void)
+{
+	OwnerContext oc;
+
+	if (!have_drift_catalog())
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_CLEAR_DRIFT, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_describe: the schema now, from migrate_schema(), in byte order.
+ * Describing reads only the system catalogs; it runs as the extension's
+ * owner like the rest of the bookkeeping, so a deploy role needs no
+ * privilege on migrate_schema().
+ */
+Schema *
+migrate_describe(void)
+{
+	OwnerContext oc;
+	Schema	   *s;
+
+	owner_begin(&oc);
+	(void) run_query(Q_DESCRIBE, NULL, NULL, false);
+	MemoryContextSwitchTo(oc.caller_cxt);
+	s = migrate_schema_from_spi();
+	owner_end(&oc);
+	return s;
 }

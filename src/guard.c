@@ -166,3 +166,20 @@ migrate_script_end(void)
 	if (script_depth > 0)
 		script_depth--;
 }
+
+/* Is a migration script running in this backend? */
+bool
+migrate_script_running(void)
+{
+	return script_depth > 0;
+}
+
+/* For event triggers: look the extension up afresh, and connect to SPI */
+void
+migrate_enter_trigger(void)
+{
+	extension_owner = InvalidOid;
+	(void) migrate_extension_owner();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}

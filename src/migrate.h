@@ -44,6 +44,7 @@
 
 /* GUCs (migrate.c) */
 extern bool migrate_allow_out_of_order;
+extern bool migrate_capture_ddl;
 
 /* ---------- guard.c ---------- */
 
@@ -51,6 +52,8 @@ extern void migrate_enter(const char *funcname, bool writer);
 extern void migrate_leave(void);
 extern void migrate_script_begin(void);
 extern void migrate_script_end(void);
+extern bool migrate_script_running(void);
+extern void migrate_enter_trigger(void);
 extern Oid	migrate_extension_owner(void);
 extern void migrate_check_extension(const char *id);
 
@@ -150,6 +153,11 @@ extern void migrate_catalog_mark_applied(const char *id, const char *checksum,
 										 TimestampTz at, int64 usecs);
 extern void migrate_catalog_mark_rolled_back(const char *id);
 extern Interval *migrate_usecs_interval(int64 usecs);
+extern struct Schema *migrate_catalog_snapshot(void);
+extern bool migrate_catalog_mark_drift(void);
+extern void migrate_catalog_record_state(void);
+extern void migrate_catalog_accept_drift(void);
+extern void migrate_catalog_log_ddl(bool dropped, const char *tag);
 extern void migrate_catalog_log(const char *id, const char *action,
 								TimestampTz at, int64 usecs, bool has_duration,
 								const char *checksum);
@@ -263,8 +271,32 @@ extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 
 /* ---------- verify.c ---------- */
 
+/* One object of a schema description (migrate_schema()) */
+typedef struct SchemaObject
+{
+	char	   *kind;
+	char	   *identity;
+	char	   *key;			/* kind and identity, for ordering */
+	char	   *definition;
+} SchemaObject;
+
+typedef struct Schema
+{
+	int			n;
+	SchemaObject *objects;		/* in byte order of key */
+} Schema;
+
+typedef void (*MigrateDiffFn) (void *arg, SchemaObject *obj,
+							   const char *before, const char *after);
+
+extern Schema *migrate_schema_from_spi(void);
+extern Schema *migrate_describe(void);
+extern int	migrate_compare(Schema *before, Schema *after, MigrateDiffFn emit,
+							void *arg);
 extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,
 								Tuplestorestate *store, TupleDesc desc);
+extern int	migrate_drift_rows(Tuplestorestate *store, TupleDesc desc);
+extern int	migrate_drift_count(void);
 
 /* ---------- plan.c ---------- */
 

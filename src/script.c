@@ -151,6 +151,7 @@ static const char *const own_functions[] = {
 	"migrate_current",
 	"migrate_plan",
 	"migrate_verify",
+	"migrate_accept_drift",
 	NULL
 };
 

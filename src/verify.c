@@ -23,19 +23,6 @@
 
 #define VERIFY_COLS 6
 
-typedef struct SchemaObject
-{
-	char	   *key;			/* kind and identity, for ordering */
-	char	   *name;			/* "kind identity", for reports */
-	char	   *definition;
-} SchemaObject;
-
-typedef struct Schema
-{
-	int			n;
-	SchemaObject *objects;		/* in byte order of key */
-} Schema;
-
 typedef struct VerifyContext
 {
 	MigrateCatalog *cat;
@@ -44,19 +31,13 @@ typedef struct VerifyContext
 	TupleDesc	desc;
 } VerifyContext;
 
-/* The schema now, from migrate_schema(), which returns it in byte order */
-static Schema *
-describe(void)
+/* Fill s from the result of a query of (kind, identity, definition) */
+Schema *
+migrate_schema_from_spi(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Schema	   *s;
+	Schema	   *s = palloc(sizeof(Schema));
 	uint64		i;
 
-	if (SPI_execute("SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not describe the schema");
-	MemoryContextSwitchTo(cxt);
-	s = palloc(sizeof(Schema));
 	s->n = (int) SPI_processed;
 	s->objects = palloc(sizeof(SchemaObject) * Max(s->n, 1));
 	for (i = 0; i < SPI_processed; i++)
@@ -67,12 +48,62 @@ describe(void)
 		char	   *identity = SPI_getvalue(tup, desc, 2);
 		char	   *def = SPI_getvalue(tup, desc, 3);
 
+		s->objects[i].kind = kind;
+		s->objects[i].identity = identity;
 		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
-		s->objects[i].name = psprintf("%s %s", kind, identity);
 		s->objects[i].definition = def ? def : pstrdup("");
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return s;
+}
+
+/*
+ * migrate_compare: call emit for every object that differs between before
+ * and after (a NULL definition: not there); returns how many.
+ */
+int
+migrate_compare(Schema *before, Schema *after, MigrateDiffFn emit, void *arg)
+{
+	int			i = 0;
+	int			j = 0;
+	int			differences = 0;
+
+	while (i < before->n || j < after->n)
+	{
+		int			cmp;
+
+		if (i >= before->n)
+			cmp = 1;
+		else if (j >= after->n)
+			cmp = -1;
+		else
+			cmp = strcmp(before->objects[i].key, after->objects[j].key);
+
+		if (cmp < 0)
+		{
+			emit(arg, &before->objects[i], before->objects[i].definition, NULL);
+			i++;
+			differences++;
+		}
+		else if (cmp > 0)
+		{
+			emit(arg, &after->objects[j], NULL, after->objects[j].definition);
+			j++;
+			differences++;
+		}
+		else
+		{
+			if (strcmp(before->objects[i].definition, after->objects[j].definition) != 0)
+			{
+				emit(arg, &before->objects[i], before->objects[i].definition,
+					 after->objects[j].definition);
+				differences++;
+			}
+			i++;
+			j++;
+		}
+	}
+	return differences;
 }
 
 static void
@@ -93,53 +124,20 @@ put_row(VerifyContext *vc, const char *id, const char *result,
 	tuplestore_putvalues(vc->store, vc->desc, values, nulls);
 }
 
-/* Rows for every object that differs between before and after; how many */
-static int
-compare(VerifyContext *vc, const char *id, Schema *before, Schema *after)
+typedef struct DiffRow
 {
-	int			i = 0;
-	int			j = 0;
-	int			differences = 0;
+	VerifyContext *vc;
+	const char *id;
+} DiffRow;
 
-	while (i < before->n || j < after->n)
-	{
-		int			cmp;
+static void
+emit_difference(void *arg, SchemaObject *obj, const char *before,
+				const char *after)
+{
+	DiffRow    *d = (DiffRow *) arg;
 
-		if (i >= before->n)
-			cmp = 1;
-		else if (j >= after->n)
-			cmp = -1;
-		else
-			cmp = strcmp(before->objects[i].key, after->objects[j].key);
-
-		if (cmp < 0)
-		{
-			put_row(vc, id, "differs", before->objects[i].name,
-					before->objects[i].definition, NULL, NULL);
-			i++;
-			differences++;
-		}
-		else if (cmp > 0)
-		{
-			put_row(vc, id, "differs", after->objects[j].name, NULL,
-					after->objects[j].definition, NULL);
-			j++;
-			differences++;
-		}
-		else
-		{
-			if (strcmp(before->objects[i].definition, after->objects[j].definition) != 0)
-			{
-				put_row(vc, id, "differs", before->objects[i].name,
-						before->objects[i].definition,
-						after->objects[j].definition, NULL);
-				differences++;
-			}
-			i++;
-			j++;
-		}
-	}
-	return differences;
+	put_row(d->vc, d->id, "differs",
+			psprintf("%s %s", obj->kind, obj->identity), before, after, NULL);
 }
 
 /*
@@ -200,6 +198,7 @@ static void
 check_down(void *arg)
 {
 	DownCheck  *dc = (DownCheck *) arg;
+	DiffRow		diff;
 	char	   *failure;
 
 	failure = try_script(dc->e->id, MIGRATE_SCRIPT_DOWN, dc->row->down_sql);
@@ -208,7 +207,9 @@ check_down(void *arg)
 		put_row(dc->vc, dc->e->id, "down failed", NULL, NULL, NULL, failure);
 		return;
 	}
-	if (compare(dc->vc, dc->e->id, dc->before, describe()) == 0)
+	diff.vc = dc->vc;
+	diff.id = dc->e->id;
+	if (migrate_compare(dc->before, migrate_describe(), emit_difference, &diff) == 0)
 		put_row(dc->vc, dc->e->id, "ok", NULL, NULL, NULL, NULL);
 
 	/* the down must leave a state from which up works */
@@ -237,7 +238,7 @@ verify_one(VerifyContext *vc, MigrateEntry *e)
 	if (dc.row == NULL)
 		elog(ERROR, "migration \"%s\" vanished from migrate.migration", e->id);
 
-	dc.before = describe();
+	dc.before = migrate_describe();
 	failure = try_script(e->id, MIGRATE_SCRIPT_UP, dc.row->up_sql);
 	if (failure)
 	{
@@ -297,4 +298,67 @@ migrate_verify_rows(MigrateCatalog *cat, List *chosen, Tuplestorestate *store,
 	vc.store = store;
 	vc.desc = desc;
 	migrate_rolled_back(verify_all, &vc);
+}
+
+typedef struct DriftRows
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} DriftRows;
+
+static void
+emit_drift(void *arg, SchemaObject *obj, const char *recorded,
+		   const char *current)
+{
+	DriftRows  *dr = (DriftRows *) arg;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	values[0] = CStringGetTextDatum(recorded == NULL ? "added" :
+									current == NULL ? "removed" : "changed");
+	values[1] = CStringGetTextDatum(obj->kind);
+	values[2] = CStringGetTextDatum(obj->identity);
+	if (recorded)
+		values[3] = CStringGetTextDatum(recorded);
+	else
+		nulls[3] = true;
+	if (current)
+		values[4] = CStringGetTextDatum(current);
+	else
+		nulls[4] = true;
+	tuplestore_putvalues(dr->store, dr->desc, values, nulls);
+}
+
+/*
+ * migrate_drift_rows: what changed in the schema outside migrations since
+ * the last apply or rollback, into store; how many objects.  Until such a
+ * change, nothing was recorded and nothing is described.
+ */
+int
+migrate_drift_rows(Tuplestorestate *store, TupleDesc desc)
+{
+	Schema	   *recorded = migrate_catalog_snapshot();
+	DriftRows	dr;
+
+	if (recorded == NULL)
+		return 0;
+	dr.store = store;
+	dr.desc = desc;
+	return migrate_compare(recorded, migrate_describe(), emit_drift, &dr);
+}
+
+static void
+count_only(void *arg, SchemaObject *obj, const char *before, const char *after)
+{
+}
+
+/* migrate_drift_count: how many objects migrate_drift() would list */
+int
+migrate_drift_count(void)
+{
+	Schema	   *recorded = migrate_catalog_snapshot();
+
+	if (recorded == NULL)
+		return 0;
+	return migrate_compare(recorded, migrate_describe(), count_only, NULL);
 }
