@@ -183,8 +183,8 @@ foreach my $db ('dst', 'dst2')
 	  FROM pg_extension e WHERE extname = 'migrate'}),
 		$node->safe_psql('src',
 			"SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
-		  . '|4|4',
-		"$db: same version as src; the catalog belongs to the extension and is its configuration");
+		  . '|6|4',
+		"$db: same version as src; the catalog belongs to the extension and is its configuration (with migrate.ddl_log and its sequence)");
 
 	# the restored state carries on
 	is( $node->safe_psql(
