@@ -78,6 +78,24 @@ VALUES (1, 19.99, 'paid'), (2, 5.00, NULL);
 SELECT * FROM orders ORDER BY id;
 SQL
 
+header "4b. prove the down scripts undo their up scripts (migrate_verify)"
+echo "A migration whose down script forgets its index:"
+sql <<'SQL'
+SELECT migrate_register('0006_index_orders_created',
+  'CREATE INDEX orders_created_at_idx ON orders (created_at);',
+  'SELECT 1;  -- forgot: DROP INDEX orders_created_at_idx',
+  'index orders by creation time');
+SELECT id, result, object, before, after FROM migrate_verify();
+SQL
+echo "Fixed, it verifies:"
+sql <<'SQL'
+SELECT migrate_register('0006_index_orders_created',
+  'CREATE INDEX orders_created_at_idx ON orders (created_at);',
+  'DROP INDEX orders_created_at_idx;',
+  'index orders by creation time');
+SELECT id, result FROM migrate_verify();
+SQL
+
 header "5. what would apply do? the plan, a dry run, then apply head"
 sql <<'SQL'
 SELECT id, statement, command, relation, lock_mode, rewrites, scans, destroys, est_rows, risk
@@ -95,6 +113,13 @@ sql <<'SQL'
 SELECT * FROM migrate_status();
 SELECT migrate_current();
 \d users
+SQL
+
+header "6b. a change by hand, outside migrations: drift"
+sql <<'SQL'
+ALTER TABLE users ADD COLUMN phone text;
+CREATE INDEX users_created_at_idx ON users (created_at);
+SELECT change, kind, identity, recorded, current FROM migrate_drift();
 SQL
 
 header "7. deploying the same files again changes nothing"
