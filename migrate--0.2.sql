@@ -184,10 +184,14 @@ REVOKE ALL ON FUNCTION migrate_plan(text, boolean) FROM PUBLIC;
  */
 CREATE FUNCTION migrate_schema(OUT kind text, OUT identity text, OUT definition text)
 RETURNS SETOF record
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $migrate_schema$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+
 WITH user_ns AS (
     SELECT n.oid, n.nspname, n.nspowner, n.nspacl
       FROM pg_namespace n
@@ -328,7 +332,8 @@ objects AS (
       FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
 )
 SELECT kind, identity, definition FROM objects
- ORDER BY kind COLLATE "C", identity COLLATE "C"
+ ORDER BY kind COLLATE "C", identity COLLATE "C";
+END
 $migrate_schema$;
 COMMENT ON FUNCTION migrate_schema()
     IS 'the user schema, one row per object with its identity and definition, stable across OIDs and dump/restore';
