@@ -234,3 +234,18 @@ bench_setup() {
 median() {
     sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# server_ms DB SQL [SETUP]: server time of SQL in database DB, in ms (one
+# decimal), measured with clock_timestamp() inside the session, so that
+# connecting and printing are not counted.  SETUP (SQL) runs first, untimed.
+server_ms() {
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" <<SQL
+SET client_min_messages = warning;
+${3:-}
+SELECT clock_timestamp() AS t0 \gset
+\o /dev/null
+$2;
+\o
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric * 1000, 1);
+SQL
+}

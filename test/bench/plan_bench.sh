@@ -31,19 +31,6 @@ bench_setup planbench 2097152 \
     "migrate plan benchmark: $((PER * 1000)) statements in 1000 migrations"
 cluster_start 2048
 
-# server time of one statement, in ms
-server_ms() {
-    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" <<SQL
-SET client_min_messages = warning;
-$3
-SELECT clock_timestamp() AS t0 \gset
-\o /dev/null
-$2;
-\o
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric * 1000, 1);
-SQL
-}
-
 # --- 1. planning ---------------------------------------------------------
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE plan_bench' >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d plan_bench >/dev/null <<SQL
@@ -85,6 +72,7 @@ setup_apply_db() {
 SET client_min_messages = warning;
 CREATE EXTENSION migrate;
 CREATE TABLE existing (id int PRIMARY KEY);
+SELECT migrate_accept_drift();
 SELECT count(migrate_register(lpad(i::text, 5, '0') || '_t',
          format('CREATE TABLE a%s (id int PRIMARY KEY, v text); ALTER TABLE a%s ADD COLUMN w int; CREATE INDEX ON a%s (w); %s',
                 i, i, i,

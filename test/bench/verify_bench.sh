@@ -19,18 +19,6 @@ become_root "$REPO_ROOT/test/bench/verify_bench.sh" "$@"
 bench_setup verifybench 2097152 "migrate verification benchmark"
 cluster_start 2048
 
-# server time of one statement, in ms
-server_ms() {
-    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" <<SQL
-SET client_min_messages = warning;
-SELECT clock_timestamp() AS t0 \gset
-\o /dev/null
-$2;
-\o
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric * 1000, 1);
-SQL
-}
-
 # --- 1. describing 10,000 tables ---------------------------------------------
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE describe_bench' >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d describe_bench >/dev/null <<'SQL'
