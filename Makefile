@@ -16,7 +16,7 @@ OBJS = \
 	src/verify.o
 
 EXTENSION = migrate
-DATA = migrate--0.1.sql migrate--0.2.sql migrate--0.1--0.2.sql
+DATA = migrate--0.1.sql migrate--0.1--0.2.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
 REGRESS = version_order register apply rollback status privileges bad_input plan dataloss verify drift upgrade

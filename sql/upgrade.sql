@@ -2,6 +2,10 @@
 -- Upgrades, after the model of pg_stat_statements' oldextversions test:
 -- install 0.1, use it, update to 0.2, and check that the state is kept and
 -- that the extension's objects are exactly those of a fresh 0.2 install.
+-- Like pg_stat_statements, migrate ships no full 0.2 script: CREATE
+-- EXTENSION runs migrate--0.1.sql and then migrate--0.1--0.2.sql, so every
+-- object is defined in one place.  What this test adds is that an update of
+-- a used 0.1 (history, grants) ends in the same objects as a fresh install.
 --
 SET client_min_messages = warning;
 

@@ -118,6 +118,10 @@ build_and_install() {
     make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" clean || return 1
     make -C "$REPO_ROOT" PG_CONFIG="$PG_CONFIG" PG_CFLAGS=-Werror || return 1
     log "installing"
+    # scripts an older checkout installed (0.2 once had a full install
+    # script) would be chosen over this tree's update path: remove them
+    as_root sh -c 'rm -f "$1"/extension/migrate--*.sql' sh \
+        "$("$PG_CONFIG" --sharedir)" || return 1
     as_root make -C "$REPO_ROOT" -s PG_CONFIG="$PG_CONFIG" install || return 1
 }
 
