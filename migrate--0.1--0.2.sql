@@ -214,14 +214,16 @@ objects AS (
        AND NOT EXISTS (SELECT FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
     UNION ALL
     SELECT 'policy', r.qname || '.' || quote_ident(po.polname),
-           format('for %s %s to %s using %s with check %s',
+           format('for %s %s to %s using %s with check %s; comment %s',
                   CASE po.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update'
                                  WHEN 'd' THEN 'delete' ELSE 'all' END,
                   CASE WHEN po.polpermissive THEN 'permissive' ELSE 'restrictive' END,
                   (SELECT string_agg(CASE WHEN rl = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(rl)) END, ', ' ORDER BY 1)
                      FROM unnest(po.polroles) rl),
-                  pg_get_expr(po.polqual, po.polrelid), pg_get_expr(po.polwithcheck, po.polrelid))
+                  pg_get_expr(po.polqual, po.polrelid), pg_get_expr(po.polwithcheck, po.polrelid),
+                  ds.description)
       FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
+      LEFT JOIN pg_description ds ON ds.classoid = 'pg_policy'::regclass AND ds.objoid = po.oid AND ds.objsubid = 0
 )
 SELECT kind, identity, definition FROM objects
  ORDER BY kind COLLATE "C", identity COLLATE "C";

@@ -19,6 +19,7 @@ CREATE FUNCTION shop.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1
 CREATE TRIGGER items_noop BEFORE UPDATE ON shop.items FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
 ALTER TABLE shop.items ENABLE ROW LEVEL SECURITY;
 CREATE POLICY cheap_only ON shop.items FOR SELECT TO regress_migrate_reader USING (price < 10);
+COMMENT ON POLICY cheap_only ON shop.items IS 'readers see the cheap ones';
 GRANT SELECT ON shop.items TO regress_migrate_reader;
 SELECT kind, identity, definition FROM migrate_schema() WHERE identity LIKE 'shop%';
 -- the extension's own objects are not part of it

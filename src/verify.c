@@ -5,8 +5,8 @@
  *	  inside a subtransaction that is always rolled back, describe the
  *	  schema (migrate_schema()), run up, run down, describe again and
  *	  compare, then run up again; then go back to the state after the first
- *	  up, on which the next migration is verified.  A down script that does not restore the
- *	  schema exactly is found before an incident needs it.
+ *	  up, on which the next migration is verified.  A down script that does
+ *	  not restore the schema exactly is found before an incident needs it.
  *
  *-------------------------------------------------------------------------
  */
