@@ -259,8 +259,8 @@ migrate_rolled_back(void (*fn) (void *arg), void *arg)
 
 		/*
 		 * Roll back our own subtransaction before the error goes on, so that
-		 * a caller that catches it (a PL/pgSQL EXCEPTION block) finds its
-		 * own subtransaction on top.
+		 * a caller that catches it (a PL/pgSQL EXCEPTION block) finds its own
+		 * subtransaction on top.
 		 */
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();

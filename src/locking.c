@@ -185,9 +185,9 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 	}
 
 	/*
-	 * Usually every lock is free: then no subtransaction.  lock_timeout
-	 * still bounds a wait for a lock the analysis did not foresee; such a
-	 * wait that times out fails the call instead of being retried.
+	 * Usually every lock is free: then no subtransaction.  lock_timeout still
+	 * bounds a wait for a lock the analysis did not foresee; such a wait that
+	 * times out fails the call instead of being retried.
 	 */
 	if (take_locks_now(script))
 	{

@@ -138,8 +138,8 @@ migrate_register(PG_FUNCTION_ARGS)
 	/*
 	 * Deploy jobs re-register everything on every run: that writes nothing.
 	 * The same scripts registered by another role are a change of author,
-	 * which decides who may apply them (migrate_check_authors), so that is
-	 * an update.
+	 * which decides who may apply them (migrate_check_authors), so that is an
+	 * update.
 	 */
 	old = migrate_catalog_fetch(row.id);
 	if (old != NULL &&

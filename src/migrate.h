@@ -184,7 +184,7 @@ typedef enum MigrateDataCheck
 /* What one statement does to one relation */
 typedef struct MigrateEffect
 {
-	const char *relname;	/* as written, or NULL for no relation */
+	const char *relname;		/* as written, or NULL for no relation */
 	Oid			relid;			/* InvalidOid: does not exist now */
 	Oid			schema;			/* for MIGRATE_CHECK_SCHEMA */
 	char	   *column;			/* for MIGRATE_CHECK_COLUMN */
@@ -223,7 +223,7 @@ typedef struct MigrateTarget
 	const char *id;				/* for MIGRATE_TARGET_ID */
 } MigrateTarget;
 
-extern void migrate_parse_target(const char *text, bool rollback,
+extern void migrate_parse_target(const char *spec, bool rollback,
 								 MigrateTarget *target);
 extern List *migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target);
 extern List *migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target);

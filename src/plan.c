@@ -260,8 +260,10 @@ plan_statement(PlanContext *pc, const char *id, int stmt_no,
 			bool		predicted = false;
 
 			foreach(lc2, effects)
+			{
 				if (((MigrateEffect *) lfirst(lc2))->relid == a->relid)
 					predicted = true;
+			}
 			if (!predicted)
 				appendStringInfo(&extra, "%s%s on %s", extra.len > 0 ? ", " : "",
 								 mode_name(strongest(a->mask)),

@@ -19,65 +19,65 @@
 #define MAX_LISTED	10
 
 static void
-invalid_target(const char *text, bool rollback)
+invalid_target(const char *spec, bool rollback)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid migration target \"%s\"", text),
+			 errmsg("invalid migration target \"%s\"", spec),
 			 rollback ?
 			 errdetail("A target of migrate_rollback() is -N (the last N applied migrations, N at least 1), the id of an applied migration (roll back every migration after it), or base (roll back everything).") :
 			 errdetail("A target of migrate_apply() is head (every pending migration), the id of a pending migration (apply up to and including it), or +N (the next N pending migrations, N at least 1).")));
 }
 
 /*
- * migrate_parse_target: parse text as a target of migrate_rollback() (if
+ * migrate_parse_target: parse spec as a target of migrate_rollback() (if
  * rollback) or migrate_apply().  Only the form is checked here; whether the
  * target names anything is checked once the lock is held.
  */
 void
-migrate_parse_target(const char *text, bool rollback, MigrateTarget *target)
+migrate_parse_target(const char *spec, bool rollback, MigrateTarget *target)
 {
 	char		sign = rollback ? '-' : '+';
 
-	target->text = text;
+	target->text = spec;
 	target->steps = 0;
 	target->id = NULL;
 
-	if (strcmp(text, rollback ? "base" : "head") == 0)
+	if (strcmp(spec, rollback ? "base" : "head") == 0)
 	{
 		target->kind = rollback ? MIGRATE_TARGET_BASE : MIGRATE_TARGET_HEAD;
 		return;
 	}
-	if (text[0] == sign)
+	if (spec[0] == sign)
 	{
-		const char *p = text + 1;
+		const char *p = spec + 1;
 		int64		n = 0;
 
 		if (*p == '\0')
-			invalid_target(text, rollback);
+			invalid_target(spec, rollback);
 		for (; *p != '\0'; p++)
 		{
 			if (*p < '0' || *p > '9')
-				invalid_target(text, rollback);
+				invalid_target(spec, rollback);
 			n = n * 10 + (*p - '0');
 			if (n > PG_INT32_MAX)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("migration target \"%s\" is out of range", text),
+						 errmsg("migration target \"%s\" is out of range", spec),
 						 errdetail("The number of migrations in a target must be between 1 and %d.",
 								   PG_INT32_MAX)));
 		}
 		if (n < 1)
-			invalid_target(text, rollback);
+			invalid_target(spec, rollback);
 		target->kind = MIGRATE_TARGET_STEPS;
 		target->steps = (int) n;
 		return;
 	}
-	if (!migrate_id_valid(text) || strcmp(text, "head") == 0 ||
-		strcmp(text, "base") == 0)
-		invalid_target(text, rollback);
+	if (!migrate_id_valid(spec) || strcmp(spec, "head") == 0 ||
+		strcmp(spec, "base") == 0)
+		invalid_target(spec, rollback);
 	target->kind = MIGRATE_TARGET_ID;
-	target->id = text;
+	target->id = spec;
 }
 
 /* Index of migration id in cat, or -1 */

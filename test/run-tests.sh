@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/run-tests.sh: THE test command.  Run as root (or via sudo) from any cwd:
 #   installs missing packages, builds with -Werror, installs, starts a
-#   throwaway cluster and runs each suite on its own (regress, isolation, TAP)
-#   so that one failing suite does not hide the others.
+#   throwaway cluster and runs each suite on its own (pgindent layout,
+#   regress, isolation, TAP) so that one failing suite does not hide the
+#   others.
 # Last line: "N passed, N failed"; exit status non-zero if anything failed.
 set -euo pipefail
 
@@ -92,6 +93,16 @@ if ! build_and_install; then
     echo "error: build or install failed" >&2
     FAILED=1
     finish
+fi
+
+# --- layout ------------------------------------------------------------------
+section "layout (pgindent)"
+if bash test/pgindent.sh --check 2>&1 | tee "$LOGDIR/pgindent.log"; then
+    PASSED=$((PASSED + 1))
+    echo "--- 1 passed, 0 failed (src/ laid out as pgindent would)"
+else
+    FAILED=$((FAILED + 1))
+    echo "--- 0 passed, 1 failed (src/ not laid out as pgindent would)"
 fi
 
 # --- cluster for regress and isolation -------------------------------------
