@@ -238,14 +238,20 @@ run_all(MigrateCatalog *cat, List *chosen, bool rollback, bool allow_data_loss)
 }
 
 /*
- * migrate_rolled_back: call fn(arg) inside a subtransaction that is then
- * always rolled back, so that nothing it does persists.
+ * migrate_subtransaction: call fn(arg) inside a subtransaction.  If fn
+ * returns, the subtransaction is committed (keep) or rolled back (!keep),
+ * and the result is NULL.  If fn throws, the subtransaction is rolled back
+ * and the error, copied into the caller's memory context, is returned
+ * instead of thrown, so the caller decides what it means: rolled back
+ * first, so that whoever catches it when rethrown (a PL/pgSQL EXCEPTION
+ * block) finds its own subtransaction on top.
  */
-void
-migrate_rolled_back(void (*fn) (void *arg), void *arg)
+ErrorData *
+migrate_subtransaction(void (*fn) (void *arg), void *arg, bool keep)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -255,26 +261,32 @@ migrate_rolled_back(void (*fn) (void *arg), void *arg)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		/*
-		 * Roll back our own subtransaction before the error goes on, so that
-		 * a caller that catches it (a PL/pgSQL EXCEPTION block) finds its own
-		 * subtransaction on top.
-		 */
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ReThrowError(edata);
 	}
 	PG_END_TRY();
 
-	RollbackAndReleaseCurrentSubTransaction();
+	if (edata == NULL && keep)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
+/*
+ * migrate_rolled_back: call fn(arg) inside a subtransaction that is then
+ * always rolled back, so that nothing it does persists; its errors go on.
+ */
+void
+migrate_rolled_back(void (*fn) (void *arg), void *arg)
+{
+	ErrorData  *edata = migrate_subtransaction(fn, arg, false);
+
+	if (edata != NULL)
+		ReThrowError(edata);
 }
 
 typedef struct RunAllArgs

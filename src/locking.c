@@ -146,6 +146,22 @@ run_under_timeout(MigrateExecState *st, MigrateScript *script,
 	AtEOXact_GUC(false, nestlevel);
 }
 
+typedef struct RunArgs
+{
+	MigrateExecState *st;
+	MigrateScript *script;
+	const char *sql;
+	bool		guard;
+} RunArgs;
+
+static void
+run_under_timeout_cb(void *arg)
+{
+	RunArgs    *a = (RunArgs *) arg;
+
+	run_under_timeout(a->st, a->script, a->sql, a->guard);
+}
+
 /* Sleep ms milliseconds, interruptibly */
 static void
 backoff_sleep(int ms)
@@ -174,8 +190,7 @@ void
 migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 				   const char *sql, bool guard, const char *activity)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	RunArgs		args;
 	int			attempt;
 
 	if (migrate_lock_timeout <= 0)
@@ -195,33 +210,18 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 		return;
 	}
 
+	args.st = st;
+	args.script = script;
+	args.sql = sql;
+	args.guard = guard;
 	for (attempt = 0;; attempt++)
 	{
-		ErrorData  *edata = NULL;
+		ErrorData  *edata;
 		char	   *blockers;
 		int			stmt_no;
 		int			wait_ms;
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			run_under_timeout(st, script, sql, guard);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_END_TRY();
-
+		edata = migrate_subtransaction(run_under_timeout_cb, &args, true);
 		if (edata == NULL)
 			return;
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)

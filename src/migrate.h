@@ -254,6 +254,8 @@ extern void migrate_exec_statement(MigrateExecState *st, const char *sql,
 extern void migrate_exec_end(MigrateExecState *st);
 extern void migrate_run_statements(MigrateExecState *st, MigrateScript *script,
 								   const char *sql, bool guard);
+extern ErrorData *migrate_subtransaction(void (*fn) (void *arg), void *arg,
+										 bool keep);
 extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
 
 /* ---------- dataloss.c ---------- */

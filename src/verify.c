@@ -12,12 +12,10 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "migrate.h"
 
@@ -140,6 +138,32 @@ emit_difference(void *arg, SchemaObject *obj, const char *before,
 			psprintf("%s %s", obj->kind, obj->identity), before, after, NULL);
 }
 
+typedef struct ScriptRun
+{
+	const char *id;
+	MigrateScriptKind kind;
+	const char *sql;
+} ScriptRun;
+
+static void
+run_script_cb(void *arg)
+{
+	ScriptRun  *r = (ScriptRun *) arg;
+	int			nestlevel = NewGUCNestLevel();
+
+	migrate_script_begin();
+	PG_TRY();
+	{
+		migrate_run_script(r->id, r->kind, r->sql);
+	}
+	PG_FINALLY();
+	{
+		migrate_script_end();
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(false, nestlevel);
+}
+
 /*
  * Run one script of a migration in a subtransaction of its own; on error,
  * roll that back and return the error's message and context, else NULL.
@@ -147,41 +171,20 @@ emit_difference(void *arg, SchemaObject *obj, const char *before,
 static char *
 try_script(const char *id, MigrateScriptKind kind, const char *sql)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	char	   *failure = NULL;
+	ScriptRun	r;
+	ErrorData  *edata;
+	char	   *failure;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
-
-		migrate_script_begin();
-		migrate_run_script(id, kind, sql);
-		migrate_script_end();
-		AtEOXact_GUC(false, nestlevel);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		migrate_script_end();
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		failure = edata->context ?
-			psprintf("%s (%s)", edata->message, edata->context) :
-			pstrdup(edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	r.id = id;
+	r.kind = kind;
+	r.sql = sql;
+	edata = migrate_subtransaction(run_script_cb, &r, true);
+	if (edata == NULL)
+		return NULL;
+	failure = edata->context ?
+		psprintf("%s (%s)", edata->message, edata->context) :
+		pstrdup(edata->message);
+	FreeErrorData(edata);
 	return failure;
 }
 
