@@ -35,6 +35,20 @@ UP='CREATE TABLE e1 (id bigint PRIMARY KEY, v text); CREATE INDEX e1_v_idx ON e1
 UP2='ALTER TABLE e1 ADD COLUMN w int DEFAULT 0;'
 UP3='CREATE VIEW e1_v AS SELECT id, w FROM e1;'
 
+# emit_cycles CYCLE: CYCLE once (warm-up), the memory at cycle 0, then
+# CYCLES more times with the memory read every STEP cycles
+emit_cycles() {
+    local i
+    echo "$1"
+    echo "${MEM_QUERY//@N@/0}"
+    for ((i = 1; i <= CYCLES; i++)); do
+        echo "$1"
+        if (( i % STEP == 0 )); then
+            echo "${MEM_QUERY//@N@/$i}"
+        fi
+    done
+}
+
 # the session: warm-up cycle, then CYCLES cycles with a memory reading every STEP
 {
     echo '\set ON_ERROR_STOP on'
@@ -43,14 +57,7 @@ UP3='CREATE VIEW e1_v AS SELECT id, w FROM e1;'
     echo "SELECT migrate_register('0001_table', '$UP', 'DROP TABLE e1;');"
     echo "SELECT migrate_register('0002_column', '$UP2', 'ALTER TABLE e1 DROP COLUMN w;');"
     echo "SELECT migrate_register('0003_view', '$UP3', 'DROP VIEW e1_v;');"
-    echo "SELECT migrate_apply(); SELECT migrate_rollback('base');"
-    echo "${MEM_QUERY//@N@/0}"
-    for ((i = 1; i <= CYCLES; i++)); do
-        echo "SELECT migrate_apply(); SELECT migrate_rollback('base');"
-        if (( i % STEP == 0 )); then
-            echo "${MEM_QUERY//@N@/$i}"
-        fi
-    done
+    emit_cycles "SELECT migrate_apply(); SELECT migrate_rollback('base');"
     echo "SELECT 'APPLIED|' || count(*) FROM migrate.history WHERE action = 'apply';"
     echo "SELECT 'TOP|' || name || '|' || total_bytes FROM pg_backend_memory_contexts ORDER BY total_bytes DESC LIMIT 5;"
 } >"$WORK/session.sql"
@@ -58,15 +65,7 @@ UP3='CREATE VIEW e1_v AS SELECT id, w FROM e1;'
 # the baseline session: the same DDL as plain SQL
 {
     echo '\set ON_ERROR_STOP on'
-    cycle="BEGIN; $UP $UP2 $UP3 COMMIT; BEGIN; DROP VIEW e1_v; ALTER TABLE e1 DROP COLUMN w; DROP TABLE e1; COMMIT;"
-    echo "$cycle"
-    echo "${MEM_QUERY//@N@/0}"
-    for ((i = 1; i <= CYCLES; i++)); do
-        echo "$cycle"
-        if (( i % STEP == 0 )); then
-            echo "${MEM_QUERY//@N@/$i}"
-        fi
-    done
+    emit_cycles "BEGIN; $UP $UP2 $UP3 COMMIT; BEGIN; DROP VIEW e1_v; ALTER TABLE e1 DROP COLUMN w; DROP TABLE e1; COMMIT;"
 } >"$WORK/baseline.sql"
 
 t0=$(date +%s)
