@@ -5,7 +5,9 @@
 # Every function returns non-zero on failure by itself (explicit `|| return`),
 # so it also behaves when called as `if ! f; then ...` (where set -e is off).
 
-PG_BIN=/usr/lib/postgresql/15/bin
+# MIGRATE_PG_BIN: another copy of the server to build against and run (a
+# relocated copy of Debian's, say); Debian's PostgreSQL 15 by default.
+PG_BIN=${MIGRATE_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PG_BIN/pg_config
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PG_CONFIG
