@@ -187,9 +187,11 @@ COMMIT;
 -- the writers' lock is held to the end of the transaction, and visible
 BEGIN;
 SELECT migrate_apply();
-SELECT locktype, classid, objid, objsubid, mode, granted
-  FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT locktype, relation::regclass, mode, granted
+  FROM pg_locks WHERE relation = 'migrate.writer_lock'::regclass AND pid = pg_backend_pid();
 COMMIT;
+SELECT count(*) AS writer_locks FROM pg_locks WHERE relation = 'migrate.writer_lock'::regclass;
+-- and no advisory lock, the writers' lock of 0.2 that any role can take
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
 
 DROP TABLE t12, seen, t8, t7, t6, t5, orders, users;

@@ -130,7 +130,7 @@ SELECT count(*) FROM migrate_plan('head', NULL);
 -- the plan changes nothing, and takes no writer's lock
 BEGIN;
 SELECT count(*) > 0 AS planned FROM migrate_plan();
-SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT count(*) AS writer_locks FROM pg_locks WHERE relation = 'migrate.writer_lock'::regclass AND pid = pg_backend_pid();
 SELECT pg_current_xact_id_if_assigned() IS NULL AS nothing_written;
 COMMIT;
 

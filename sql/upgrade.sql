@@ -1,11 +1,12 @@
 --
 -- Upgrades, after the model of pg_stat_statements' oldextversions test:
--- install 0.1, use it, update to 0.2, and check that the state is kept and
--- that the extension's objects are exactly those of a fresh 0.2 install.
--- Like pg_stat_statements, migrate ships no full 0.2 script: CREATE
--- EXTENSION runs migrate--0.1.sql and then migrate--0.1--0.2.sql, so every
--- object is defined in one place.  What this test adds is that an update of
--- a used 0.1 (history, grants) ends in the same objects as a fresh install.
+-- install 0.1, use it, update to 0.2, use that, update to 0.3, and check
+-- that the state is kept at each step and that the extension's objects end
+-- exactly as those of a fresh install.  Like pg_stat_statements, migrate
+-- ships no full script of a later version: CREATE EXTENSION runs
+-- migrate--0.1.sql and then each update script, so every object is defined
+-- in one place.  What this test adds is that an update of a used database
+-- (history, grants) ends in the same objects as a fresh install.
 --
 SET client_min_messages = warning;
 
@@ -92,7 +93,31 @@ SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, b
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS granted_rollback;
 SELECT has_function_privilege('regress_migrate_nobody_here', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS public_can_rollback;
 
--- the objects are those of a fresh 0.2 install, privileges included
+-- and what 0.2 adds works on the updated state
+SELECT id, statement, relation, lock_mode, rewrites, risk FROM migrate_plan();
+SELECT migrate_apply();
+SELECT id, state FROM migrate_status();
+CREATE TEMP TABLE before_status_2 AS SELECT * FROM migrate_status();
+CREATE TEMP TABLE before_history_2 AS
+  SELECT seq, id, action, at, by, duration, checksum, txid, fingerprint FROM migrate.history;
+
+-- the update to 0.3
+ALTER EXTENSION migrate UPDATE TO '0.3';
+SELECT extversion FROM pg_extension WHERE extname = 'migrate';
+SELECT count(*) AS status_differences FROM (
+  (SELECT * FROM migrate_status() EXCEPT SELECT * FROM before_status_2)
+  UNION ALL
+  (SELECT * FROM before_status_2 EXCEPT SELECT * FROM migrate_status())) d;
+SELECT count(*) AS history_differences FROM (
+  (SELECT seq, id, action, at, by, duration, checksum, txid, fingerprint FROM migrate.history
+   EXCEPT SELECT * FROM before_history_2)
+  UNION ALL
+  (SELECT * FROM before_history_2
+   EXCEPT SELECT seq, id, action, at, by, duration, checksum, txid, fingerprint FROM migrate.history)) d;
+SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, boolean, boolean)', 'EXECUTE') AS granted;
+SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS granted_rollback;
+
+-- the objects are those of a fresh install, privileges included
 REVOKE EXECUTE ON FUNCTION migrate_apply(text, boolean, boolean) FROM regress_migrate_upgrader;
 REVOKE EXECUTE ON FUNCTION migrate_rollback(text, boolean, boolean) FROM regress_migrate_upgrader;
 SELECT object AS only_after_update FROM
@@ -100,9 +125,14 @@ SELECT object AS only_after_update FROM
 SELECT object AS only_in_fresh_install FROM
   (SELECT object FROM fresh_shape EXCEPT SELECT upgrade_extension_shape()) d ORDER BY 1;
 
--- and what 0.2 adds works on the upgraded state
-SELECT id, statement, relation, lock_mode, rewrites, risk FROM migrate_plan();
+-- and 0.3 works on the updated state: writers lock migrate.writer_lock
+SELECT migrate_register('0004_d', 'CREATE TABLE up_d (id int);', 'DROP TABLE up_d;');
 SELECT migrate_apply();
+BEGIN;
+SELECT migrate_rollback();
+SELECT relation::regclass AS writers_lock, mode FROM pg_locks
+ WHERE relation = 'migrate.writer_lock'::regclass AND pid = pg_backend_pid();
+COMMIT;
 SELECT id, state FROM migrate_status();
 
 DROP TABLE up_a, up_b;

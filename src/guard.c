@@ -15,14 +15,17 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "migrate.h"
@@ -90,6 +93,43 @@ migrate_check_extension(const char *id)
 }
 
 /*
+ * migrate_writer_lock_relid: the table every writer locks, migrate.writer_lock,
+ * or InvalidOid in a database whose extension is not yet updated to 0.3.
+ */
+Oid
+migrate_writer_lock_relid(void)
+{
+	Oid			nsp = get_namespace_oid("migrate", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("writer_lock", nsp) : InvalidOid;
+}
+
+/*
+ * The lock that serializes writers, held to the end of the transaction: a
+ * plain lock wait, which lock_timeout bounds and pg_locks shows.  It is
+ * ExclusiveLock on migrate.writer_lock, a table no other role can reach
+ * (SPEC §14): unlike an advisory lock, nobody without the extension's grants
+ * can take it and hold every deploy back.  A database still at 0.1 or 0.2
+ * has no such table and keeps the advisory lock of those versions until
+ * ALTER EXTENSION migrate UPDATE.
+ */
+static void
+lock_writers(void)
+{
+	Oid			relid = migrate_writer_lock_relid();
+	LOCKTAG		tag;
+
+	if (OidIsValid(relid))
+	{
+		LockRelationOid(relid, ExclusiveLock);
+		return;
+	}
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
+						 MIGRATE_LOCK_KEY2, 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
  * migrate_enter: the checks every entry point makes, then SPI_connect.
  * A writer (register, unregister, apply, rollback) also takes the lock that
  * serializes writers, for the rest of the transaction.
@@ -97,8 +137,6 @@ migrate_check_extension(const char *id)
 void
 migrate_enter(const char *funcname, bool writer)
 {
-	LOCKTAG		tag;
-
 	if (script_depth > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -129,15 +167,7 @@ migrate_enter(const char *funcname, bool writer)
 	(void) migrate_extension_owner();
 
 	if (writer)
-	{
-		/*
-		 * One lock for every writer, held to the end of the transaction.  A
-		 * plain lock wait: lock_timeout bounds it and pg_locks shows it.
-		 */
-		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-							 MIGRATE_LOCK_KEY2, 2);
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
-	}
+		lock_writers();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

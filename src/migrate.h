@@ -36,8 +36,10 @@
 #define MIGRATE_CHECKSUM_LEN	64
 
 /*
- * Key of the advisory lock that serializes writers, the same lock as
- * pg_advisory_xact_lock(1835624306, 1635018017) ("migr", "ate!").
+ * Key of the advisory lock that serialized writers up to version 0.2, the
+ * same lock as pg_advisory_xact_lock(1835624306, 1635018017) ("migr",
+ * "ate!"); kept for databases not yet updated.  From 0.3 on, writers lock
+ * the table migrate.writer_lock instead.
  */
 #define MIGRATE_LOCK_KEY1		1835624306
 #define MIGRATE_LOCK_KEY2		1635018017
@@ -55,6 +57,7 @@ extern void migrate_script_end(void);
 extern bool migrate_script_running(void);
 extern void migrate_enter_trigger(void);
 extern Oid	migrate_extension_owner(void);
+extern Oid	migrate_writer_lock_relid(void);
 extern void migrate_check_extension(const char *id);
 
 /* ---------- version.c ---------- */

@@ -38,8 +38,8 @@ is( $node->safe_psql(
 
 my $lock_query = q{
 	SELECT count(*) FROM pg_locks
-	 WHERE locktype = 'advisory' AND classid = 1835624306
-	   AND objid = 1635018017 AND objsubid = 2};
+	 WHERE relation = 'migrate.writer_lock'::regclass
+	   AND mode = 'ExclusiveLock'};
 
 # Start migrate_apply('head') in a session of its own and wait until it
 # sleeps inside 0002_slow, after its CREATE TABLE slow_1.  Returns the
@@ -122,9 +122,9 @@ sub check_after_crash
 		"$name: no apply row for 0002_slow or 0003_c since the crash");
 	is( $node->safe_psql(
 			'postgres',
-			"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+			"SELECT count(*) FROM pg_locks WHERE relation = 'migrate.writer_lock'::regclass"),
 		'0',
-		"$name: no advisory lock left");
+		"$name: no writers' lock left");
 
 	is( $node->safe_psql(
 			'postgres',

@@ -1,0 +1,17 @@
+/* migrate--0.2--0.3.sql: version 0.3 */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION migrate UPDATE TO '0.3'" to load this file. \quit
+
+/*
+ * The writers' lock (SPEC §14).  Every writer (register, unregister, apply,
+ * rollback...) takes ExclusiveLock on this table, as the extension's C code,
+ * before it reads the catalog.  Up to 0.2 it was an advisory lock, which any
+ * role can take and hold; this table is reachable only by its owner, since
+ * neither the schema nor the table grants anything, so no other role can
+ * take or hold a lock on it.  It never holds a row; autovacuum has nothing
+ * to do on it and is told so, so that its locks never delay a deploy.
+ */
+CREATE TABLE migrate.writer_lock () WITH (autovacuum_enabled = false);
+COMMENT ON TABLE migrate.writer_lock IS 'locked by every writer of the migrate extension; holds no rows';
+REVOKE ALL ON migrate.writer_lock FROM PUBLIC;
