@@ -19,7 +19,7 @@ EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss verify drift upgrade
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss verify drift upgrade security
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile
@@ -33,3 +33,6 @@ EXTRA_CLEAN = output_iso tmp_check results regression.diffs regression.out
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies
+$(OBJS): $(wildcard src/*.h)

@@ -12,12 +12,15 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "portability/instr_time.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -64,18 +67,19 @@ migrate_exec_end(MigrateExecState *st)
 }
 
 /*
- * migrate_exec_statement: run statement stmt_no (1-based) of script sql
- * through SPI; it sees the work of the statements before it, and results
- * of queries are discarded.
+ * Run one statement from its parse tree, through SPI, as SPI_execute()
+ * would run its text: a one-shot plan whose raw parse tree is analyzed,
+ * planned and run in one go.  SPI_execute() would lex the text again, with
+ * the session's settings at that moment, and a script that had set
+ * standard_conforming_strings = off could then make one checked statement
+ * run as two (SPEC §14); the tree is the statement the checks saw.  The
+ * plan is built like SPI_execute_extended() builds its own (spi.c), on the
+ * SPI plan structure of spi_priv.h, which PL/pgSQL uses too.
  */
-void
-migrate_exec_statement(MigrateExecState *st, const char *sql,
-					   MigrateStatement *stmt, int stmt_no)
+static int
+exec_parse_tree(MigrateStatement *stmt)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	char	   *text = pnstrdup(sql + stmt->offset, stmt->len);
-	int			rc;
-
+	_SPI_plan	plan;
 #if PG_VERSION_NUM >= 140000
 	SPIExecuteOptions options;
 
@@ -84,22 +88,52 @@ migrate_exec_statement(MigrateExecState *st, const char *sql,
 	options.dest = None_Receiver;
 #endif
 
+	memset(&plan, 0, sizeof(plan));
+	plan.magic = _SPI_PLAN_MAGIC;
+	plan.oneshot = true;
+#if PG_VERSION_NUM >= 140000
+	plan.parse_mode = RAW_PARSE_DEFAULT;
+#endif
+	plan.cursor_options = CURSOR_OPT_PARALLEL_OK;
+	plan.plancxt = CurrentMemoryContext;
+	/* analysis and execution may scribble on the tree: run a copy */
+	plan.plancache_list =
+		list_make1(CreateOneShotCachedPlan(copyObject(stmt->raw), stmt->text,
+										   CreateCommandTag(stmt->stmt)));
+#if PG_VERSION_NUM >= 140000
+	return SPI_execute_plan_extended(&plan, &options);
+#else
+	{
+		int			rc = SPI_execute_plan_with_paramlist(&plan, NULL, false, 0);
+
+		SPI_freetuptable(SPI_tuptable);
+		return rc;
+	}
+#endif
+}
+
+/*
+ * migrate_exec_statement: run statement stmt_no (1-based) of a script
+ * through SPI; it sees the work of the statements before it, and results
+ * of queries are discarded.
+ */
+void
+migrate_exec_statement(MigrateExecState *st, MigrateStatement *stmt,
+					   int stmt_no)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			rc;
+
 	st->stmt_no = stmt_no;
 	st->stmt_line = stmt->line;
 
-#if PG_VERSION_NUM >= 140000
-	rc = SPI_execute_extended(text, &options);
-#else
-	rc = SPI_execute(text, false, 0);
-	SPI_freetuptable(SPI_tuptable);
-#endif
+	rc = exec_parse_tree(stmt);
 	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement cannot run inside a migration: %s",
 						SPI_result_code_string(rc))));
-	pfree(text);
 	st->stmt_no = 0;
 }
 
@@ -118,7 +152,7 @@ migrate_run_statements(MigrateExecState *st, MigrateScript *script,
 	{
 		if (guard)
 			migrate_guard_statement(st, script, i + 1);
-		migrate_exec_statement(st, sql, &script->stmts[i], i + 1);
+		migrate_exec_statement(st, &script->stmts[i], i + 1);
 	}
 }
 

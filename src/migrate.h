@@ -81,7 +81,9 @@ typedef struct MigrateStatement
 	int			offset;			/* byte offset of its first token */
 	int			len;			/* length in bytes */
 	int			line;			/* 1-based line of its first token */
-	Node	   *stmt;			/* raw parse tree */
+	char	   *text;			/* its text, from offset for len bytes */
+	struct RawStmt *raw;		/* its raw parse tree, positions in text */
+	Node	   *stmt;			/* raw->stmt */
 } MigrateStatement;
 
 typedef struct MigrateScript
@@ -252,7 +254,7 @@ extern void migrate_run_script(const char *id, MigrateScriptKind kind,
 							   const char *sql);
 extern void migrate_exec_begin(MigrateExecState *st, const char *id,
 							   MigrateScriptKind kind);
-extern void migrate_exec_statement(MigrateExecState *st, const char *sql,
+extern void migrate_exec_statement(MigrateExecState *st,
 								   MigrateStatement *stmt, int stmt_no);
 extern void migrate_exec_end(MigrateExecState *st);
 extern void migrate_run_statements(MigrateExecState *st, MigrateScript *script,

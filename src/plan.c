@@ -325,7 +325,7 @@ plan_migration(PlanContext *pc, MigrateEntry *entry)
 				instr_time	elapsed;
 
 				INSTR_TIME_SET_CURRENT(t0);
-				migrate_exec_statement(&st, row->up_sql, stmt, i + 1);
+				migrate_exec_statement(&st, stmt, i + 1);
 				INSTR_TIME_SET_CURRENT(elapsed);
 				INSTR_TIME_SUBTRACT(elapsed, t0);
 				after = held_relation_locks();

@@ -355,6 +355,60 @@ alters_migrate(Node *stmt)
 }
 
 /*
+ * Parse sql with the lexer settings every script is parsed with, whatever
+ * the session's: standard_conforming_strings on and backslash_quote on.
+ * Those two settings decide where a string literal ends, and so where a
+ * statement ends; a script may change them (SET standard_conforming_strings
+ * = off), and a session may have them set otherwise than the one that
+ * registered it.  Parsed always the same way, a script's statements are
+ * the ones registration and the analysis checked, and statements are run
+ * from their parse trees, never lexed again (SPEC §14): no setting can
+ * split or join them.  backslash_quote = on rather than its default,
+ * safe_encoding, which looks at the client's encoding: the script is text
+ * in the server's encoding already, and the parse must not depend on the
+ * session.
+ */
+static List *
+parse_fixed(const char *sql)
+{
+	bool		save_scs = standard_conforming_strings;
+	int			save_bq = backslash_quote;
+	List	   *raw = NIL;
+
+	PG_TRY();
+	{
+		standard_conforming_strings = true;
+		backslash_quote = BACKSLASH_QUOTE_ON;
+		raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	}
+	PG_FINALLY();
+	{
+		standard_conforming_strings = save_scs;
+		backslash_quote = save_bq;
+	}
+	PG_END_TRY();
+	return raw;
+}
+
+/*
+ * The parse tree of one statement, parsed from its own text, so that the
+ * positions in it (and in errors raised when it runs) are positions in that
+ * text, as when a client sends the statement alone.  Its text holds exactly
+ * the tokens of one statement of the script, parsed with the same settings:
+ * the same tree.
+ */
+static RawStmt *
+parse_statement(const char *text)
+{
+	List	   *raw = parse_fixed(text);
+
+	if (list_length(raw) != 1)
+		elog(ERROR, "statement text \"%s\" parsed as %d statements",
+			 text, list_length(raw));
+	return linitial_node(RawStmt, raw);
+}
+
+/*
  * migrate_script_parse: parse sql, the kind script of migration id, into
  * its statements, and refuse a script that is empty or has a statement that
  * cannot run inside a migration.  Errors name the migration, the script and
@@ -383,7 +437,7 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
-	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	raw = parse_fixed(sql);
 
 	script = palloc(sizeof(MigrateScript));
 	script->sql = sql;
@@ -400,7 +454,9 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 
 		st->offset = skip_blanks(sql, rs->stmt_location, end);
 		st->len = end - st->offset;
-		st->stmt = rs->stmt;
+		st->text = pnstrdup(sql + st->offset, st->len);
+		st->raw = parse_statement(st->text);
+		st->stmt = st->raw->stmt;
 
 		/*
 		 * Count lines from the previous statement on, so that a script of
@@ -414,26 +470,26 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 
 		arg.stmt_no = n;
 		arg.stmt_line = st->line;
-		forbidden = forbidden_command(rs->stmt);
+		forbidden = forbidden_command(st->stmt);
 		if (forbidden != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s cannot run inside a migration", forbidden),
 					 errdetail("It cannot run inside a transaction block, and a migration runs inside the caller's transaction."),
-					 IsA(rs->stmt, TransactionStmt) ?
+					 IsA(st->stmt, TransactionStmt) ?
 					 errhint("Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in.") :
-					 IsA(rs->stmt, CopyStmt) ?
+					 IsA(st->stmt, CopyStmt) ?
 					 errhint("Use INSERT statements, or COPY from a file on the server.") :
 					 errhint("Run it outside migrate, or use the form that works in a transaction block.")));
 
-		if (alters_migrate(rs->stmt))
+		if (alters_migrate(st->stmt))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("a migration cannot drop or alter the migrate extension or its schema"),
 					 errdetail("The migration could not be recorded: the catalog that records it would be gone or changed."),
 					 errhint("Drop or update the extension outside migrations.")));
 
-		own = own_function_called(rs->stmt);
+		own = own_function_called(st->stmt);
 		if (own != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
