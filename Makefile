@@ -12,6 +12,9 @@ OBJS = \
 	src/analyze.o \
 	src/plan.o \
 	src/dataloss.o \
+	src/datacount.o \
+	src/hooks.o \
+	src/protect.o \
 	src/locking.o \
 	src/verify.o
 

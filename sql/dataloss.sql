@@ -52,15 +52,20 @@ DROP SCHEMA unused CASCADE;',
 SELECT migrate_apply();
 SELECT id, name, notes FROM customers ORDER BY id;
 
--- the look is just before the statement, on the live table
+-- the look is at the live table, as the server drops it: rows the call
+-- itself inserted are its own, rows that were there before are at stake
 SELECT migrate_register('0003_live', 'CREATE TABLE scratch (a int);
 INSERT INTO scratch VALUES (1);
 DROP TABLE scratch;');
 SELECT migrate_apply();
-SELECT migrate_register('0003_live', 'CREATE TABLE scratch (a int);
-INSERT INTO scratch VALUES (1);
-DELETE FROM scratch WHERE a = 1;
-DROP TABLE scratch;');
+CREATE TABLE prefilled (a int);
+INSERT INTO prefilled VALUES (1);
+SELECT migrate_register('0003_live_2', 'INSERT INTO prefilled VALUES (2);
+DROP TABLE prefilled;');
+SELECT migrate_apply();
+SELECT migrate_register('0003_live_2', 'INSERT INTO prefilled VALUES (2);
+DELETE FROM prefilled WHERE a = 1;
+DROP TABLE prefilled;');
 SELECT migrate_apply();
 
 -- the later destructive statements of the migration are named too

@@ -164,6 +164,60 @@ is_serial(TypeName *tn)
 		strcmp(name, "serial8") == 0 || strcmp(name, "serial2") == 0;
 }
 
+/* The values of column colname are at stake in effect e */
+static void
+values_at_stake(MigrateEffect *e, const char *colname)
+{
+	e->destroys = true;
+	e->check = MIGRATE_CHECK_VALUES;
+	e->columns = lappend(e->columns, pstrdup(colname));
+}
+
+static bool
+reads_column_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		ColumnRef  *ref = (ColumnRef *) node;
+		Node	   *last = llast(ref->fields);
+
+		if (IsA(last, String) && strcmp(strVal(last), (const char *) context) == 0)
+			return true;
+	}
+	return raw_expression_tree_walker(node, reads_column_walker, context);
+}
+
+/* Does a raw expression read column colname (by name, conservatively)? */
+static bool
+reads_column(Node *expr, const char *colname)
+{
+	return reads_column_walker(expr, (void *) colname);
+}
+
+static bool
+reads_any_column_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef) || IsA(node, SubLink) || IsA(node, ParamRef))
+		return true;
+	return raw_expression_tree_walker(node, reads_any_column_walker, context);
+}
+
+/*
+ * Is a condition the same for every row: absent, or reading no column (WHERE
+ * true, WHERE 1 = 1)?  Then a DELETE or UPDATE under it takes every row or
+ * none, and is counted as taking every row.  A subquery counts as reading
+ * columns.
+ */
+static bool
+constant_condition(Node *cond)
+{
+	return cond == NULL || !reads_any_column_walker(cond, NULL);
+}
+
 /* ALTER TABLE ... ADD COLUMN */
 static void
 analyze_add_column(Analysis *an, MigrateEffect *e, ColumnDef *col)
@@ -279,6 +333,14 @@ analyze_alter_type(MigrateEffect *e, const char *colname, ColumnDef *def)
 		e->rewrites = true;
 		return;
 	}
+	if (def->raw_default != NULL && !reads_column(def->raw_default, colname))
+	{
+		/* USING NULL, USING 0...: the old values are not carried over */
+		e->rewrites = true;
+		values_at_stake(e, colname);
+		set_advice(e, "The USING expression does not read the column, so its values are replaced: copy them to a new column first if they are needed.");
+		return;
+	}
 	t = LookupTypeName(NULL, def->typeName, &newmod, true);
 	if (t == NULL)
 	{
@@ -314,9 +376,7 @@ analyze_alter_type(MigrateEffect *e, const char *colname, ColumnDef *def)
 			e->rewrites = true;
 		if (narrower)
 		{
-			e->destroys = true;
-			e->check = MIGRATE_CHECK_COLUMN;
-			e->column = pstrdup(colname);
+			values_at_stake(e, colname);
 			set_advice(e, "Narrowing a type fails on or alters values that do not fit: add a new column of the new type, backfill and check it, then switch over.");
 		}
 	}
@@ -325,9 +385,7 @@ analyze_alter_type(MigrateEffect *e, const char *colname, ColumnDef *def)
 		e->rewrites = true;
 		if (!widening(oldtype, newtype))
 		{
-			e->destroys = true;
-			e->check = MIGRATE_CHECK_COLUMN;
-			e->column = pstrdup(colname);
+			values_at_stake(e, colname);
 			set_advice(e, "This type change can lose or reject values: add a new column of the new type, backfill and check it, then switch over.");
 		}
 	}
@@ -393,8 +451,6 @@ analyze_alter_table(Analysis *an, AlterTableStmt *stmt)
 				}
 			case AT_DropColumn:
 				e->destroys = true;
-				e->check = MIGRATE_CHECK_COLUMN;
-				e->column = pstrdup(cmd->name);
 				set_advice(e, "Stop reading and writing the column in the application first, and drop it in a later release.");
 				break;
 			case AT_SetLogged:
@@ -441,10 +497,9 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 			case OBJECT_MATVIEW:
 			case OBJECT_FOREIGN_TABLE:
 				e = add_effect(an, makeRangeVarFromNameList((List *) obj), AccessExclusiveLock);
-				if (stmt->removeType == OBJECT_TABLE)
+				if (stmt->removeType != OBJECT_FOREIGN_TABLE)
 				{
 					e->destroys = true;
-					e->check = MIGRATE_CHECK_ROWS;
 					set_advice(e, "Stop using the table in the application first, and keep a copy until you are sure.");
 				}
 				break;
@@ -463,8 +518,14 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 					break;
 				}
 			case OBJECT_VIEW:
+				e = add_effect(an, makeRangeVarFromNameList((List *) obj), AccessExclusiveLock);
+				/* materialized views over it go with it */
+				e->destroys = stmt->behavior == DROP_CASCADE;
+				break;
 			case OBJECT_SEQUENCE:
 				e = add_effect(an, makeRangeVarFromNameList((List *) obj), AccessExclusiveLock);
+				e->destroys = true;
+				set_advice(e, "A sequence that was used holds state: one made again starts over, and its new values can collide with values stored elsewhere.");
 				break;
 			case OBJECT_SCHEMA:
 				e = add_effect(an, NULL, AccessExclusiveLock);
@@ -475,10 +536,142 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 				set_advice(e, "Every table in the schema goes with it.");
 				break;
 			default:
-				continue;
+				if (stmt->behavior != DROP_CASCADE)
+					continue;
+				/* a type, domain, function, collation... and what uses it */
+				e = add_effect(an, NULL, NoLock);
+				e->destroys = true;
+				break;
 		}
 		if (stmt->behavior == DROP_CASCADE)
-			set_advice(e, "CASCADE also drops every object that depends on it: name them instead.");
+			set_advice(e, "CASCADE also drops every object that depends on it, columns of tables included: name them instead.");
+	}
+}
+
+/* The names of the columns an UPDATE (or MERGE ... UPDATE) SET assigns */
+static List *
+set_columns(List *targets)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, targets)
+		names = list_append_unique_ptr(names, ((ResTarget *) lfirst(lc))->name);
+	return names;
+}
+
+/* Rows (or, for UPDATE, the values of columns) of rv at stake */
+static void
+dml_at_stake(Analysis *an, RangeVar *rv, List *columns, const char *advice)
+{
+	MigrateEffect *e = add_effect(an, rv, RowExclusiveLock);
+
+	e->destroys = true;
+	e->inh = rv->inh;
+	e->check = columns != NIL ? MIGRATE_CHECK_VALUES : MIGRATE_CHECK_ROWS;
+	e->columns = columns;
+	set_advice(e, advice);
+}
+
+/*
+ * DELETE, UPDATE, INSERT, MERGE and SELECT, with the data-changing
+ * statements of their WITH clauses (WITH d AS (DELETE ...) SELECT ...).  A
+ * DELETE or UPDATE whose condition is absent or the same for every row
+ * destroys (or overwrites) every row; so does a MERGE whose join condition
+ * is, in its unconditional WHEN MATCHED actions.
+ */
+static void
+analyze_dml(Analysis *an, Node *stmt)
+{
+	WithClause *with = NULL;
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_DeleteStmt:
+			{
+				DeleteStmt *del = (DeleteStmt *) stmt;
+
+				with = del->withClause;
+				if (constant_condition(del->whereClause))
+					dml_at_stake(an, del->relation, NIL,
+								 "DELETE without a condition on the rows removes every row.");
+				else
+					add_effect(an, del->relation, RowExclusiveLock);
+				break;
+			}
+		case T_UpdateStmt:
+			{
+				UpdateStmt *upd = (UpdateStmt *) stmt;
+
+				with = upd->withClause;
+				if (constant_condition(upd->whereClause))
+					dml_at_stake(an, upd->relation, set_columns(upd->targetList),
+								 "UPDATE without a condition on the rows overwrites every row in one transaction: backfill in batches of bounded size instead.");
+				else
+					add_effect(an, upd->relation, RowExclusiveLock);
+				break;
+			}
+		case T_InsertStmt:
+			{
+				InsertStmt *ins = (InsertStmt *) stmt;
+
+				with = ins->withClause;
+				add_effect(an, ins->relation, RowExclusiveLock);
+				if (ins->selectStmt)
+					analyze_dml(an, ins->selectStmt);
+				break;
+			}
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			{
+				MergeStmt  *merge = (MergeStmt *) stmt;
+				List	   *columns = NIL;
+				bool		deletes = false;
+
+				with = merge->withClause;
+				foreach(lc, merge->mergeWhenClauses)
+				{
+					MergeWhenClause *mw = (MergeWhenClause *) lfirst(lc);
+
+					if (!mw->matched || mw->condition != NULL ||
+						!constant_condition(merge->joinCondition))
+						continue;
+					if (mw->commandType == CMD_DELETE)
+						deletes = true;
+					else if (mw->commandType == CMD_UPDATE)
+						columns = list_concat_unique_ptr(columns,
+														 set_columns(mw->targetList));
+				}
+				if (deletes)
+					dml_at_stake(an, merge->relation, NIL,
+								 "MERGE whose join condition matches every row deletes every row.");
+				else if (columns != NIL)
+					dml_at_stake(an, merge->relation, columns,
+								 "MERGE whose join condition matches every row overwrites every row.");
+				else
+					add_effect(an, merge->relation, RowExclusiveLock);
+				break;
+			}
+#endif
+		case T_SelectStmt:
+			{
+				SelectStmt *sel = (SelectStmt *) stmt;
+
+				with = sel->withClause;
+				if (sel->larg)
+					analyze_dml(an, (Node *) sel->larg);
+				if (sel->rarg)
+					analyze_dml(an, (Node *) sel->rarg);
+				break;
+			}
+		default:
+			break;
+	}
+	if (with != NULL)
+	{
+		foreach(lc, with->ctes)
+			analyze_dml(an, ((CommonTableExpr *) lfirst(lc))->ctequery);
 	}
 }
 
@@ -535,40 +728,20 @@ migrate_analyze(Node *stmt, List **created)
 			{
 				e = add_effect(&an, (RangeVar *) lfirst(lc), AccessExclusiveLock);
 				e->destroys = true;
-				e->check = MIGRATE_CHECK_ROWS;
+				e->inh = ((RangeVar *) lfirst(lc))->inh;
 				set_advice(e, "TRUNCATE removes every row.");
 				if (((TruncateStmt *) stmt)->behavior == DROP_CASCADE)
 					set_advice(e, "CASCADE also empties every table that references it.");
 			}
 			break;
 		case T_DeleteStmt:
-			{
-				DeleteStmt *del = (DeleteStmt *) stmt;
-
-				e = add_effect(&an, del->relation, RowExclusiveLock);
-				if (del->whereClause == NULL)
-				{
-					e->destroys = true;
-					e->check = MIGRATE_CHECK_ROWS;
-					set_advice(e, "DELETE without WHERE removes every row.");
-				}
-				break;
-			}
 		case T_UpdateStmt:
-			{
-				UpdateStmt *upd = (UpdateStmt *) stmt;
-
-				e = add_effect(&an, upd->relation, RowExclusiveLock);
-				if (upd->whereClause == NULL)
-				{
-					e->destroys = true;
-					e->check = MIGRATE_CHECK_ROWS;
-					set_advice(e, "UPDATE without WHERE overwrites every row in one transaction: backfill in batches of bounded size instead.");
-				}
-				break;
-			}
 		case T_InsertStmt:
-			add_effect(&an, ((InsertStmt *) stmt)->relation, RowExclusiveLock);
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+#endif
+		case T_SelectStmt:
+			analyze_dml(&an, stmt);
 			break;
 		case T_RenameStmt:
 			analyze_rename(&an, (RenameStmt *) stmt);

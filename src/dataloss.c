@@ -1,220 +1,481 @@
 /*-------------------------------------------------------------------------
  *
  * dataloss.c
- *	  The data-loss guard (SPEC §8): just before a statement of a migration
- *	  runs, if it could destroy data (drop a table, column or schema,
- *	  truncate, delete or update every row, narrow a type), look at the live
- *	  relation, and refuse when there is data to lose, unless the migration
- *	  was registered with data_loss_ok or the call allows data loss.
+ *	  The data-loss guard (SPEC §8): migrate_apply() and migrate_rollback()
+ *	  refuse to destroy data unless the migration was registered with
+ *	  data_loss_ok or the call allows data loss.
+ *
+ *	  What a statement removes is asked of the server itself: while a
+ *	  guarded migration runs, the server tells the guard (hooks.c) of every
+ *	  relation, column and sequence it drops and every table it truncates,
+ *	  whatever the command and however it got there (CASCADE, DROP OWNED,
+ *	  a DROP inside a DO block, partitions in another schema), just before
+ *	  it removes it, under the locks it took for that.  The guard counts
+ *	  what is there at that moment (datacount.c).  What DELETE, UPDATE,
+ *	  MERGE and type changes destroy is read from the parse tree
+ *	  (analyze.c) and counted just before the statement runs, after taking
+ *	  the lock the statement takes.  Data is rows and values that existed
+ *	  before the call: what the call itself inserted or added is not at
+ *	  stake.
+ *
+ *	  A loss does not stop the call at once: the migrations go on, so that
+ *	  one refusal at the end lists every statement of every migration of the
+ *	  call that would destroy data (SPEC §8 rule 4); the refusal then rolls
+ *	  the whole call back.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
 
-#include "migrate.h"
+#include "dataloss.h"
 
-/* Rows are counted up to this many; more is reported as "at least" */
-#define COUNT_CAP	1000000
+/* Migrations listed in one refusal before "and N more" */
+#define MAX_LISTED_MIGRATIONS	20
+
+/* One statement's loss of one relation's data */
+typedef struct Finding
+{
+	char	   *id;				/* the migration */
+	MigrateScriptKind kind;
+	int			stmt_no;
+	int			line;
+	const char *command;
+	char	   *what;			/* "2 rows of old.log" */
+} Finding;
+
+typedef struct CreatedColumn
+{
+	Oid			relid;
+	AttrNumber	attnum;
+} CreatedColumn;
+
+/* The guard's state during one call of migrate_apply() or _rollback() */
+static struct
+{
+	bool		in_call;
+	MemoryContext cxt;			/* lives as long as the call */
+	List	   *findings;		/* Finding * */
+	List	   *created_rels;	/* relations the call created */
+	List	   *created_cols;	/* columns it added, CreatedColumn * */
+	List	   *own_xids;		/* transactions of the call already ended */
+	/* the migration running */
+	const char *id;
+	MigrateScriptKind kind;
+	bool		guarded;
+	/* its statement running, NULL between statements */
+	MigrateStatement *stmt;
+	int			stmt_no;
+	List	   *truncated;		/* relations this statement truncates */
+}			guard;
+
+/* migrate_dataloss_begin_call: a call that runs migrations starts */
+void
+migrate_dataloss_begin_call(void)
+{
+	migrate_dataloss_forget();
+	guard.cxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "migrate data-loss guard",
+									  ALLOCSET_SMALL_SIZES);
+	guard.in_call = true;
+}
+
+/* migrate_dataloss_forget: the call ended, one way or another */
+void
+migrate_dataloss_forget(void)
+{
+	if (guard.cxt != NULL)
+		MemoryContextDelete(guard.cxt);
+	memset(&guard, 0, sizeof(guard));
+}
+
+void
+migrate_dataloss_begin_migration(const char *id, MigrateScriptKind kind,
+								 bool guarded)
+{
+	if (!guard.in_call)
+		return;
+	guard.id = MemoryContextStrdup(guard.cxt, id);
+	guard.kind = kind;
+	guard.guarded = guarded;
+	guard.stmt = NULL;
+}
+
+void
+migrate_dataloss_end_migration(void)
+{
+	guard.stmt = NULL;
+	guard.guarded = false;
+}
+
+void
+migrate_dataloss_mark(MigrateDataLossMark *mark)
+{
+	mark->findings = list_length(guard.findings);
+	mark->created_rels = list_length(guard.created_rels);
+	mark->created_cols = list_length(guard.created_cols);
+}
+
+void
+migrate_dataloss_reset(const MigrateDataLossMark *mark)
+{
+	guard.findings = list_truncate(guard.findings, mark->findings);
+	guard.created_rels = list_truncate(guard.created_rels, mark->created_rels);
+	guard.created_cols = list_truncate(guard.created_cols, mark->created_cols);
+}
+
+static bool
+created_rel(Oid relid)
+{
+	return list_member_oid(guard.created_rels, relid);
+}
+
+static bool
+created_col(Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, guard.created_cols)
+	{
+		CreatedColumn *c = (CreatedColumn *) lfirst(lc);
+
+		if (c->relid == relid && c->attnum == attnum)
+			return true;
+	}
+	return false;
+}
+
+/* Record that the statement running would destroy what */
+static void
+add_finding(const char *what)
+{
+	MemoryContext old = MemoryContextSwitchTo(guard.cxt);
+	Finding    *f = palloc(sizeof(Finding));
+
+	f->id = pstrdup(guard.id);
+	f->kind = guard.kind;
+	f->stmt_no = guard.stmt_no;
+	f->line = guard.stmt->line;
+	f->command = GetCommandTagName(CreateCommandTag(guard.stmt->stmt));
+	f->what = pstrdup(what);
+	guard.findings = lappend(guard.findings, f);
+	MemoryContextSwitchTo(old);
+}
+
+static const char *
+count_text(int64 n)
+{
+	return psprintf("%s" INT64_FORMAT " %s", n >= MIGRATE_COUNT_CAP ? "at least " : "",
+					n, n == 1 ? "row" : "rows");
+}
+
+/* Rows of rel that would be lost: found, if any */
+static void
+count_rows(Relation rel)
+{
+	int64		n = migrate_count_at_stake(rel, NULL, 0, guard.own_xids,
+										   MIGRATE_COUNT_CAP);
+
+	if (n > 0)
+		add_finding(psprintf("%s of %s", count_text(n),
+							 migrate_relation_name(RelationGetRelid(rel))));
+}
+
+/* Values of rel's columns attnums that would be lost: found, if any */
+static void
+count_values(Relation rel, AttrNumber *attnums, int n)
+{
+	StringInfoData cols;
+	int64		rows;
+	int			i;
+
+	if (n == 0)
+		return;
+	rows = migrate_count_at_stake(rel, attnums, n, guard.own_xids,
+								  MIGRATE_COUNT_CAP);
+	if (rows == 0)
+		return;
+	initStringInfo(&cols);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(RelationGetRelid(rel),
+													  attnums[i], false)));
+	add_finding(psprintf("%s with a value in %s %s of %s", count_text(rows),
+						 n == 1 ? "column" : "columns", cols.data,
+						 migrate_relation_name(RelationGetRelid(rel))));
+}
 
 /*
- * Could stmt destroy data?  A cheap test of the node alone, so that the
- * guard costs nothing for the statements that cannot.
+ * Before statement stmt runs: the data its DELETE, UPDATE, MERGE or type
+ * change would destroy, counted after taking the lock the statement takes,
+ * so that no row committed meanwhile is missed.  Relations created by the
+ * call, and columns it added, hold nothing at stake.
  */
-static bool
-may_destroy(Node *stmt)
-{
-	ListCell   *lc;
-
-	switch (nodeTag(stmt))
-	{
-		case T_DropStmt:
-			return ((DropStmt *) stmt)->removeType == OBJECT_TABLE ||
-				((DropStmt *) stmt)->removeType == OBJECT_SCHEMA;
-		case T_TruncateStmt:
-			return true;
-		case T_DeleteStmt:
-			return ((DeleteStmt *) stmt)->whereClause == NULL;
-		case T_UpdateStmt:
-			return ((UpdateStmt *) stmt)->whereClause == NULL;
-		case T_AlterTableStmt:
-			foreach(lc, ((AlterTableStmt *) stmt)->cmds)
-			{
-				AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-
-				if (cmd->subtype == AT_DropColumn ||
-					cmd->subtype == AT_AlterColumnType)
-					return true;
-			}
-			return false;
-		default:
-			return false;
-	}
-}
-
-/* Rows of relid (with a non-null column, if given), up to COUNT_CAP */
-static int64
-count_rows(Oid relid, const char *column)
-{
-	StringInfoData sql;
-	MemoryContext cxt = CurrentMemoryContext;
-	bool		isnull;
-	int64		n;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM (SELECT FROM %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												get_rel_name(relid)));
-	if (column)
-		appendStringInfo(&sql, " WHERE %s IS NOT NULL", quote_identifier(column));
-	appendStringInfo(&sql, " LIMIT %d) s", COUNT_CAP);
-
-	if (SPI_execute(sql.data, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not count the rows of relation %u", relid);
-	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	MemoryContextSwitchTo(cxt);
-	return n;
-}
-
-/* Rows in the tables of schema nsp */
-static int64
-count_schema_rows(Oid nsp)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Datum		arg = ObjectIdGetDatum(nsp);
-	Oid			argtype = OIDOID;
-	List	   *rels = NIL;
-	ListCell   *lc;
-	int64		n = 0;
-	uint64		i;
-
-	if (SPI_execute_with_args("SELECT c.oid FROM pg_catalog.pg_class c"
-							  " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1"
-							  " AND c.relkind IN ('r', 'm')",
-							  1, &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the tables of schema %u", nsp);
-	MemoryContextSwitchTo(cxt);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-
-		rels = lappend_oid(rels, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-																SPI_tuptable->tupdesc,
-																1, &isnull)));
-	}
-	SPI_freetuptable(SPI_tuptable);
-	foreach(lc, rels)
-		n += count_rows(lfirst_oid(lc), NULL);
-	return Min(n, COUNT_CAP);
-}
-
-/* The rows of data an effect would destroy now, or 0 */
-static int64
-at_stake(MigrateEffect *e)
-{
-	if (!e->destroys)
-		return 0;
-	switch (e->check)
-	{
-		case MIGRATE_CHECK_ROWS:
-			return OidIsValid(e->relid) ? count_rows(e->relid, NULL) : 0;
-		case MIGRATE_CHECK_COLUMN:
-			return OidIsValid(e->relid) ? count_rows(e->relid, e->column) : 0;
-		case MIGRATE_CHECK_SCHEMA:
-			return OidIsValid(e->schema) ? count_schema_rows(e->schema) : 0;
-		case MIGRATE_CHECK_NONE:
-			break;
-	}
-	return 0;
-}
-
-/* "at least 1000000 rows", "3 rows", "values in 3 rows" */
 static void
-describe_loss(StringInfo buf, MigrateEffect *e, int64 rows)
-{
-	appendStringInfo(buf, "%s" INT64_FORMAT " %s",
-					 rows >= COUNT_CAP ? "at least " : "", rows,
-					 rows == 1 ? "row" : "rows");
-	if (e->check == MIGRATE_CHECK_COLUMN)
-		appendStringInfo(buf, " with a value in column %s of %s",
-						 quote_identifier(e->column), e->relname);
-	else if (e->check == MIGRATE_CHECK_SCHEMA)
-		appendStringInfo(buf, " in the tables of %s", e->relname);
-	else
-		appendStringInfo(buf, " of %s", e->relname);
-}
-
-/* Describe statement stmt_no's loss into buf; false if it loses nothing */
-static bool
-statement_loss(StringInfo buf, MigrateStatement *stmt, int stmt_no)
+check_before(MigrateStatement *stmt)
 {
 	List	   *created = NIL;
 	ListCell   *lc;
-	bool		loses = false;
 
 	foreach(lc, migrate_analyze(stmt->stmt, &created))
 	{
 		MigrateEffect *e = (MigrateEffect *) lfirst(lc);
-		int64		rows = at_stake(e);
+		List	   *rels;
+		ListCell   *lc2;
 
-		if (rows <= 0)
+		if (e->check != MIGRATE_CHECK_ROWS && e->check != MIGRATE_CHECK_VALUES)
 			continue;
-		if (!loses)
-			appendStringInfo(buf, "%sstatement %d (%s, line %d) would destroy ",
-							 buf->len > 0 ? "; " : "", stmt_no,
-							 GetCommandTagName(CreateCommandTag(stmt->stmt)),
-							 stmt->line);
-		else
-			appendStringInfoString(buf, " and ");
-		describe_loss(buf, e, rows);
-		loses = true;
+		if (!OidIsValid(e->relid) || e->created_here || created_rel(e->relid))
+			continue;
+		LockRelationOid(e->relid, e->lockmode);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(e->relid)))
+			continue;			/* dropped while we waited */
+		rels = e->inh ? find_all_inheritors(e->relid, e->lockmode, NULL) :
+			list_make1_oid(e->relid);
+
+		foreach(lc2, rels)
+		{
+			Oid			relid = lfirst_oid(lc2);
+			Relation	rel;
+
+			if (created_rel(relid))
+				continue;
+			rel = relation_open(relid, NoLock);
+			if (e->check == MIGRATE_CHECK_ROWS)
+				count_rows(rel);
+			else
+			{
+				AttrNumber *attnums = palloc(sizeof(AttrNumber) * list_length(e->columns));
+				int			n = 0;
+				ListCell   *lc3;
+
+				foreach(lc3, e->columns)
+				{
+					AttrNumber	attnum = get_attnum(relid, (const char *) lfirst(lc3));
+
+					if (attnum > 0 && !created_col(relid, attnum))
+						attnums[n++] = attnum;
+				}
+				count_values(rel, attnums, n);
+			}
+			relation_close(rel, NoLock);
+		}
 	}
-	return loses;
 }
 
 /*
- * migrate_guard_statement: called just before statement number stmt_no of
- * script runs.  If it would destroy data that exists now, raise an error
- * naming it, the rows at stake, and the later statements of the migration
- * that would destroy data as the database stands.
+ * migrate_dataloss_statement: statement stmt_no of the migration running is
+ * about to run.  In a guarded migration, count what its DELETE, UPDATE,
+ * MERGE or type change would destroy; what it drops or truncates is counted
+ * as the server does it.
  */
 void
-migrate_guard_statement(MigrateExecState *st, MigrateScript *script,
-						int stmt_no)
+migrate_dataloss_statement(MigrateStatement *stmt, int stmt_no)
 {
-	MigrateStatement *stmt = &script->stmts[stmt_no - 1];
-	StringInfoData loss;
-	StringInfoData later;
-	int			i;
-
-	if (!may_destroy(stmt->stmt))
+	if (!guard.in_call)
 		return;
-	initStringInfo(&loss);
-	if (!statement_loss(&loss, stmt, stmt_no))
+	guard.stmt = stmt;
+	guard.stmt_no = stmt_no;
+	guard.truncated = NIL;
+	if (guard.guarded)
+		check_before(stmt);
+}
+
+/* Is the guard looking at what the server does now? */
+static bool
+watching(void)
+{
+	return guard.in_call && guard.guarded && guard.stmt != NULL;
+}
+
+/*
+ * migrate_dataloss_created: the server created a relation (subid 0) or
+ * added a column to one, while a migration of the call ran.  Its data is
+ * the call's own.
+ */
+void
+migrate_dataloss_created(Oid classid, Oid objid, int subid)
+{
+	MemoryContext old;
+
+	if (!guard.in_call || classid != RelationRelationId)
+		return;
+	old = MemoryContextSwitchTo(guard.cxt);
+	if (subid == 0)
+		guard.created_rels = lappend_oid(guard.created_rels, objid);
+	else
+	{
+		CreatedColumn *c = palloc(sizeof(CreatedColumn));
+
+		c->relid = objid;
+		c->attnum = (AttrNumber) subid;
+		guard.created_cols = lappend(guard.created_cols, c);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * migrate_dataloss_dropped: the server is about to drop a relation (subid
+ * 0) or a column of one, under the lock it took for that.  Count the rows
+ * of a table or materialized view, the values of a column, the state of a
+ * used sequence.
+ */
+void
+migrate_dataloss_dropped(Oid classid, Oid objid, int subid)
+{
+	Relation	rel;
+
+	if (!watching() || classid != RelationRelationId || created_rel(objid))
+		return;
+	if (subid > 0 && created_col(objid, (AttrNumber) subid))
 		return;
 
-	initStringInfo(&later);
-	for (i = stmt_no; i < script->nstmts; i++)
-		if (may_destroy(script->stmts[i].stmt))
-			(void) statement_loss(&later, &script->stmts[i], i + 1);
+	rel = relation_open(objid, NoLock);
+	if (subid > 0)
+	{
+		AttrNumber	attnum = (AttrNumber) subid;
 
+		count_values(rel, &attnum, 1);
+	}
+	else if (rel->rd_rel->relkind == RELKIND_SEQUENCE)
+	{
+		int64		last;
+
+		if (migrate_sequence_used(rel, &last))
+			add_finding(psprintf("the state of sequence %s (last value " INT64_FORMAT ")",
+								 migrate_relation_name(objid), last));
+	}
+	else
+		count_rows(rel);
+	relation_close(rel, NoLock);
+}
+
+/*
+ * migrate_dataloss_truncated: the server is about to truncate a table
+ * (TRUNCATE, and every table its CASCADE reaches).  For the tables named
+ * in the statement the server asks before it locks them: take the lock
+ * TRUNCATE takes first.
+ */
+void
+migrate_dataloss_truncated(Oid relid)
+{
+	Relation	rel;
+	MemoryContext old;
+
+	if (!watching() || created_rel(relid) ||
+		list_member_oid(guard.truncated, relid))
+		return;
+	old = MemoryContextSwitchTo(guard.cxt);
+	guard.truncated = lappend_oid(guard.truncated, relid);
+	MemoryContextSwitchTo(old);
+
+	LockRelationOid(relid, AccessExclusiveLock);
+	rel = relation_open(relid, NoLock);
+	count_rows(rel);
+	relation_close(rel, NoLock);
+}
+
+/*
+ * The refusal: every statement that would destroy data, grouped by
+ * migration and statement.  later, if not NULL, is the error that ended
+ * the call after the losses were found.
+ */
+static void
+refuse(ErrorData *later)
+{
+	StringInfoData detail;
+	const char *first_id = NULL;
+	int			nmigrations = 0;
+	Finding    *prev = NULL;
+	ListCell   *lc;
+
+	initStringInfo(&detail);
+	foreach(lc, guard.findings)
+	{
+		Finding    *f = (Finding *) lfirst(lc);
+		bool		same_migration = prev != NULL &&
+		strcmp(prev->id, f->id) == 0 && prev->kind == f->kind;
+
+		if (!same_migration)
+		{
+			nmigrations++;
+			if (first_id == NULL)
+				first_id = pstrdup(f->id);
+			if (nmigrations > MAX_LISTED_MIGRATIONS)
+				continue;
+			appendStringInfo(&detail, "%sMigration \"%s\", %s script: statement %d (%s, line %d) would destroy %s",
+							 prev != NULL ? ".\n" : "", f->id,
+							 migrate_script_name(f->kind), f->stmt_no,
+							 f->command, f->line, f->what);
+		}
+		else if (nmigrations > MAX_LISTED_MIGRATIONS)
+			continue;
+		else if (prev->stmt_no == f->stmt_no)
+			appendStringInfo(&detail, " and %s", f->what);
+		else
+			appendStringInfo(&detail, "; statement %d (%s, line %d) would destroy %s",
+							 f->stmt_no, f->command, f->line, f->what);
+		prev = f;
+	}
+	appendStringInfoChar(&detail, '.');
+	if (nmigrations > MAX_LISTED_MIGRATIONS)
+		appendStringInfo(&detail, "\nAnd %d more migrations.",
+						 nmigrations - MAX_LISTED_MIGRATIONS);
+	if (later != NULL)
+		appendStringInfo(&detail, "\nThen this error stopped the call, and nothing after it was looked at: %s",
+						 later->message);
+
+	migrate_dataloss_forget();
+	if (nmigrations == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESTRICT_VIOLATION),
+				 errmsg("migration \"%s\" would destroy data", first_id),
+				 errdetail_internal("%s", detail.data),
+				 errhint("If the loss is intended, register the migration with data_loss_ok => true, or pass allow_data_loss => true to this call.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_RESTRICT_VIOLATION),
-			 errmsg("migration \"%s\" would destroy data", st->id),
-			 later.len > 0 ?
-			 errdetail("In the %s script, %s. Later, as the database stands: %s.",
-					   migrate_script_name(st->kind), loss.data, later.data) :
-			 errdetail("In the %s script, %s.",
-					   migrate_script_name(st->kind), loss.data),
-			 errhint("If the loss is intended, register the migration with data_loss_ok => true, or pass allow_data_loss => true to this call.")));
+			 errmsg("%d migrations of this call would destroy data", nmigrations),
+			 errdetail_internal("%s", detail.data),
+			 errhint("If the loss is intended, register those migrations with data_loss_ok => true, or pass allow_data_loss => true to this call.")));
+}
+
+/*
+ * migrate_dataloss_end_call: the call ran all its migrations.  If any of
+ * them would destroy data, refuse: one error lists them all, and the call
+ * is rolled back with it.
+ */
+void
+migrate_dataloss_end_call(void)
+{
+	if (guard.in_call && guard.findings != NIL)
+		refuse(NULL);
+	migrate_dataloss_forget();
+}
+
+/*
+ * migrate_dataloss_fail_call: the call failed with edata.  If losses were
+ * found before, the refusal is the error to report (the failure may follow
+ * from them), with edata's message; otherwise edata itself.
+ */
+void
+migrate_dataloss_fail_call(ErrorData *edata)
+{
+	if (guard.in_call && guard.findings != NIL)
+		refuse(edata);
+	migrate_dataloss_forget();
+	ReThrowError(edata);
 }

@@ -24,7 +24,9 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "dataloss.h"
 #include "migrate.h"
+#include "protect.h"
 
 /*
  * Adds the migration, statement and line to every error raised while a
@@ -127,6 +129,7 @@ migrate_exec_statement(MigrateExecState *st, MigrateStatement *stmt,
 	st->stmt_no = stmt_no;
 	st->stmt_line = stmt->line;
 
+	migrate_protect_statement_start();
 	rc = exec_parse_tree(stmt);
 	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
@@ -134,24 +137,23 @@ migrate_exec_statement(MigrateExecState *st, MigrateStatement *stmt,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("statement cannot run inside a migration: %s",
 						SPI_result_code_string(rc))));
+	migrate_protect_statement_done();
 	st->stmt_no = 0;
 }
 
 /*
- * migrate_run_statements: run every statement of script (parsed from sql),
- * in order.  With guard, each statement that would destroy existing data
- * is refused just before it runs.
+ * migrate_run_statements: run every statement of script, in order, each
+ * shown to the data-loss guard first (which counts what it would destroy,
+ * in a guarded migration).
  */
 void
-migrate_run_statements(MigrateExecState *st, MigrateScript *script,
-					   const char *sql, bool guard)
+migrate_run_statements(MigrateExecState *st, MigrateScript *script)
 {
 	int			i;
 
 	for (i = 0; i < script->nstmts; i++)
 	{
-		if (guard)
-			migrate_guard_statement(st, script, i + 1);
+		migrate_dataloss_statement(&script->stmts[i], i + 1);
 		migrate_exec_statement(st, &script->stmts[i], i + 1);
 	}
 }
@@ -166,7 +168,7 @@ migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
 	MigrateExecState st;
 
 	migrate_exec_begin(&st, id, kind);
-	migrate_run_statements(&st, migrate_script_parse(id, kind, sql), sql, false);
+	migrate_run_statements(&st, migrate_script_parse(id, kind, sql));
 	migrate_exec_end(&st);
 }
 
@@ -208,15 +210,17 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 
 	/* GUC changes the script makes (SET, SET ROLE...) end with it */
 	nestlevel = NewGUCNestLevel();
+	migrate_dataloss_begin_migration(e->id, kind,
+									 !(allow_data_loss || row->data_loss_ok));
 	migrate_script_begin();
 	PG_TRY();
 	{
-		migrate_run_locked(&st, script, sql,
-						   !(allow_data_loss || row->data_loss_ok), activity);
+		migrate_run_locked(&st, script, activity);
 	}
 	PG_FINALLY();
 	{
 		migrate_script_end();
+		migrate_dataloss_end_migration();
 		if (debug_query_string)
 			pgstat_report_activity(STATE_RUNNING, debug_query_string);
 	}
@@ -350,19 +354,36 @@ int
 migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
 				bool allow_data_loss)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	RunAllArgs	args;
-
-	if (!dry_run)
-	{
-		run_all(cat, chosen, rollback, allow_data_loss);
-		return list_length(chosen);
-	}
 
 	args.cat = cat;
 	args.chosen = chosen;
 	args.rollback = rollback;
 	args.allow_data_loss = allow_data_loss;
-	migrate_rolled_back(run_all_cb, &args);
+
+	/* what the migrations would destroy is refused at the end, all at once */
+	migrate_dataloss_begin_call();
+	PG_TRY();
+	{
+		if (dry_run)
+			migrate_rolled_back(run_all_cb, &args);
+		else
+			run_all_cb(&args);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		migrate_dataloss_fail_call(edata);
+	}
+	PG_END_TRY();
+	migrate_dataloss_end_call();
+	if (!dry_run)
+		return list_length(chosen);
 
 	ereport(NOTICE,
 			(errmsg("dry run: %d %s would be %s; nothing was changed",

@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "dataloss.h"
 #include "migrate.h"
 
 int			migrate_lock_timeout = 1000;
@@ -133,8 +134,7 @@ take_locks_now(MigrateScript *script)
 
 /* Run the statements with lock_timeout set to migrate.lock_timeout */
 static void
-run_under_timeout(MigrateExecState *st, MigrateScript *script,
-				  const char *sql, bool guard)
+run_under_timeout(MigrateExecState *st, MigrateScript *script)
 {
 	int			nestlevel = NewGUCNestLevel();
 	char		timeout[32];
@@ -142,7 +142,7 @@ run_under_timeout(MigrateExecState *st, MigrateScript *script,
 	snprintf(timeout, sizeof(timeout), "%d", migrate_lock_timeout);
 	(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	migrate_run_statements(st, script, sql, guard);
+	migrate_run_statements(st, script);
 	AtEOXact_GUC(false, nestlevel);
 }
 
@@ -150,8 +150,6 @@ typedef struct RunArgs
 {
 	MigrateExecState *st;
 	MigrateScript *script;
-	const char *sql;
-	bool		guard;
 } RunArgs;
 
 static void
@@ -159,7 +157,7 @@ run_under_timeout_cb(void *arg)
 {
 	RunArgs    *a = (RunArgs *) arg;
 
-	run_under_timeout(a->st, a->script, a->sql, a->guard);
+	run_under_timeout(a->st, a->script);
 }
 
 /* Sleep ms milliseconds, interruptibly */
@@ -188,14 +186,14 @@ backoff_sleep(int ms)
  */
 void
 migrate_run_locked(MigrateExecState *st, MigrateScript *script,
-				   const char *sql, bool guard, const char *activity)
+				   const char *activity)
 {
 	RunArgs		args;
 	int			attempt;
 
 	if (migrate_lock_timeout <= 0)
 	{
-		migrate_run_statements(st, script, sql, guard);
+		migrate_run_statements(st, script);
 		return;
 	}
 
@@ -206,26 +204,28 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 	 */
 	if (take_locks_now(script))
 	{
-		run_under_timeout(st, script, sql, guard);
+		run_under_timeout(st, script);
 		return;
 	}
 
 	args.st = st;
 	args.script = script;
-	args.sql = sql;
-	args.guard = guard;
 	for (attempt = 0;; attempt++)
 	{
 		ErrorData  *edata;
 		char	   *blockers;
 		int			stmt_no;
 		int			wait_ms;
+		MigrateDataLossMark mark;
 
+		migrate_dataloss_mark(&mark);
 		edata = migrate_subtransaction(run_under_timeout_cb, &args, true);
 		if (edata == NULL)
 			return;
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			ReThrowError(edata);
+		/* what the rolled-back try found is found again, or not, next time */
+		migrate_dataloss_reset(&mark);
 
 		stmt_no = st->stmt_no;
 		blockers = describe_blockers(script, stmt_no);

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "hooks.h"
 #include "migrate.h"
 
 PG_MODULE_MAGIC;
@@ -83,6 +84,8 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	migrate_install_hooks();
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("migrate");
 #else

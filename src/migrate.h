@@ -177,13 +177,17 @@ typedef enum MigrateRisk
 	MIGRATE_RISK_HIGH
 } MigrateRisk;
 
-/* What must be looked at, just before a destructive statement, for data */
+/*
+ * What the data-loss guard counts just before a statement runs.  What a
+ * statement drops or truncates is not here: the guard counts it as the
+ * server removes it (dataloss.c), dependencies and CASCADE included.
+ */
 typedef enum MigrateDataCheck
 {
 	MIGRATE_CHECK_NONE,
-	MIGRATE_CHECK_ROWS,			/* the relation has rows */
-	MIGRATE_CHECK_COLUMN,		/* the column has a non-null value */
-	MIGRATE_CHECK_SCHEMA		/* a table of the schema has rows */
+	MIGRATE_CHECK_ROWS,			/* the rows of the relation (DELETE) */
+	MIGRATE_CHECK_VALUES,		/* rows with a value in one of columns */
+	MIGRATE_CHECK_SCHEMA		/* for the plan: a schema dropped */
 } MigrateDataCheck;
 
 /* What one statement does to one relation */
@@ -192,7 +196,8 @@ typedef struct MigrateEffect
 	const char *relname;		/* as written, or NULL for no relation */
 	Oid			relid;			/* InvalidOid: does not exist now */
 	Oid			schema;			/* for MIGRATE_CHECK_SCHEMA */
-	char	   *column;			/* for MIGRATE_CHECK_COLUMN */
+	List	   *columns;		/* names, for MIGRATE_CHECK_VALUES */
+	bool		inh;			/* with its inheritors (not ONLY) */
 	bool		created_here;	/* created earlier in the same migration */
 	int			lockmode;		/* LOCKMODE, NoLock for none */
 	bool		rewrites;
@@ -257,23 +262,16 @@ extern void migrate_exec_begin(MigrateExecState *st, const char *id,
 extern void migrate_exec_statement(MigrateExecState *st,
 								   MigrateStatement *stmt, int stmt_no);
 extern void migrate_exec_end(MigrateExecState *st);
-extern void migrate_run_statements(MigrateExecState *st, MigrateScript *script,
-								   const char *sql, bool guard);
+extern void migrate_run_statements(MigrateExecState *st, MigrateScript *script);
 extern ErrorData *migrate_subtransaction(void (*fn) (void *arg), void *arg,
 										 bool keep);
 extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
-
-/* ---------- dataloss.c ---------- */
-
-extern void migrate_guard_statement(MigrateExecState *st,
-									MigrateScript *script, int stmt_no);
 
 /* ---------- locking.c ---------- */
 
 extern int	migrate_lock_timeout;
 extern int	migrate_lock_retries;
 extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
-							   const char *sql, bool guard,
 							   const char *activity);
 
 /* ---------- verify.c ---------- */

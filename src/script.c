@@ -10,11 +10,16 @@
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
 #include "parser/parser.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
@@ -319,32 +324,232 @@ forbidden_command(Node *stmt)
 	}
 }
 
-/*
- * Does stmt drop or change the migrate extension or its schema?  A
- * migration that did could not be recorded, its catalog being gone.
- */
+/* Is the function one of the extension's (its members, in pg_catalog)? */
 static bool
-alters_migrate(Node *stmt)
+own_function(Oid funcid)
+{
+	Oid			ext = get_extension_oid("migrate", true);
+
+	return OidIsValid(funcid) && OidIsValid(ext) &&
+		getExtensionOfObject(ProcedureRelationId, funcid) == ext;
+}
+
+/* Does a name list (schema.name, db.schema.name...) name schema migrate? */
+static bool
+names_in_migrate(List *names, int trailing)
+{
+	int			n = list_length(names);
+
+	return n > trailing && IsA(list_nth(names, n - trailing - 1), String) &&
+		strcmp(strVal(list_nth(names, n - trailing - 1)), "migrate") == 0;
+}
+
+static bool
+rv_in_migrate(RangeVar *rv)
+{
+	return rv != NULL && rv->schemaname != NULL &&
+		strcmp(rv->schemaname, "migrate") == 0;
+}
+
+/* Is obj, an object of kind objtype as the parser gives it, the extension's? */
+static bool
+object_is_own(ObjectType objtype, Node *obj)
+{
+	if (obj == NULL)
+		return false;
+	switch (nodeTag(obj))
+	{
+		case T_String:
+			return (objtype == OBJECT_SCHEMA || objtype == OBJECT_EXTENSION) &&
+				strcmp(strVal(obj), "migrate") == 0;
+		case T_List:
+			return names_in_migrate((List *) obj, objtype == OBJECT_COLUMN ? 2 : 1);
+		case T_TypeName:
+			return names_in_migrate(((TypeName *) obj)->names, 1);
+		case T_RangeVar:
+			return rv_in_migrate((RangeVar *) obj);
+		case T_ObjectWithArgs:
+			if (objtype != OBJECT_FUNCTION && objtype != OBJECT_PROCEDURE &&
+				objtype != OBJECT_ROUTINE && objtype != OBJECT_AGGREGATE)
+				return false;
+			return names_in_migrate(((ObjectWithArgs *) obj)->objname, 1) ||
+				own_function(LookupFuncWithArgs(objtype, (ObjectWithArgs *) obj,
+												true));
+		default:
+			return false;
+	}
+}
+
+static bool
+any_object_is_own(ObjectType objtype, List *objects)
 {
 	ListCell   *lc;
 
+	foreach(lc, objects)
+	{
+		if (object_is_own(objtype, (Node *) lfirst(lc)))
+			return true;
+	}
+	return false;
+}
+
+/* Does a function of that name in pg_catalog belong to the extension? */
+static bool
+own_function_name(List *funcname)
+{
+	FuncCandidateList c;
+
+	if (list_length(funcname) == 2 &&
+		strcmp(strVal(linitial(funcname)), "pg_catalog") != 0)
+		return names_in_migrate(funcname, 1);
+	c = FuncnameGetCandidates(funcname, -1, NIL, false, false, false, true);
+	for (; c != NULL; c = c->next)
+	{
+		if (own_function(c->oid))
+			return true;
+	}
+	return false;
+}
+
+static bool writes_own_relation(Node *stmt);
+
+/* The data-changing statements of a WITH clause */
+static bool
+with_writes_own(WithClause *with)
+{
+	ListCell   *lc;
+
+	if (with == NULL)
+		return false;
+	foreach(lc, with->ctes)
+	{
+		if (writes_own_relation(((CommonTableExpr *) lfirst(lc))->ctequery))
+			return true;
+	}
+	return false;
+}
+
+/* Does a DML statement write a relation of schema migrate by name? */
+static bool
+writes_own_relation(Node *stmt)
+{
 	switch (nodeTag(stmt))
 	{
-		case T_DropStmt:
-			{
-				DropStmt   *drop = (DropStmt *) stmt;
+		case T_InsertStmt:
+			return rv_in_migrate(((InsertStmt *) stmt)->relation) ||
+				with_writes_own(((InsertStmt *) stmt)->withClause);
+		case T_UpdateStmt:
+			return rv_in_migrate(((UpdateStmt *) stmt)->relation) ||
+				with_writes_own(((UpdateStmt *) stmt)->withClause);
+		case T_DeleteStmt:
+			return rv_in_migrate(((DeleteStmt *) stmt)->relation) ||
+				with_writes_own(((DeleteStmt *) stmt)->withClause);
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			return rv_in_migrate(((MergeStmt *) stmt)->relation) ||
+				with_writes_own(((MergeStmt *) stmt)->withClause);
+#endif
+		case T_SelectStmt:
+			return with_writes_own(((SelectStmt *) stmt)->withClause);
+		default:
+			return false;
+	}
+}
 
-				if (drop->removeType != OBJECT_EXTENSION &&
-					drop->removeType != OBJECT_SCHEMA)
-					return false;
-				foreach(lc, drop->objects)
-				{
-					if (IsA(lfirst(lc), String) &&
-						strcmp(strVal(lfirst(lc)), "migrate") == 0)
-						return true;
-				}
-				return false;
+/*
+ * Does stmt drop, change or write the migrate extension or one of its
+ * objects, as far as its parse tree shows (SPEC §14)?  Names are looked at
+ * as written (schema migrate, the extension, its schema) and the
+ * extension's functions are looked up.  What the tree does not show (a
+ * search_path, a DO block) is refused when it runs (protect.c).  A migration
+ * that did could not be recorded, or would fake what is recorded.
+ */
+static bool
+touches_migrate(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+#endif
+		case T_SelectStmt:
+			return writes_own_relation(stmt);
+		case T_CopyStmt:
+			return ((CopyStmt *) stmt)->is_from &&
+				rv_in_migrate(((CopyStmt *) stmt)->relation);
+		case T_TruncateStmt:
+			return any_object_is_own(OBJECT_TABLE, ((TruncateStmt *) stmt)->relations);
+		case T_AlterTableStmt:
+			return rv_in_migrate(((AlterTableStmt *) stmt)->relation);
+		case T_CreateStmt:
+			return rv_in_migrate(((CreateStmt *) stmt)->relation);
+		case T_IndexStmt:
+			return rv_in_migrate(((IndexStmt *) stmt)->relation);
+		case T_ViewStmt:
+			return rv_in_migrate(((ViewStmt *) stmt)->view);
+		case T_CreateSeqStmt:
+			return rv_in_migrate(((CreateSeqStmt *) stmt)->sequence);
+		case T_AlterSeqStmt:
+			return rv_in_migrate(((AlterSeqStmt *) stmt)->sequence);
+		case T_CreateTableAsStmt:
+			return rv_in_migrate(((CreateTableAsStmt *) stmt)->into->rel);
+		case T_CreateTrigStmt:
+			return rv_in_migrate(((CreateTrigStmt *) stmt)->relation);
+		case T_RuleStmt:
+			return rv_in_migrate(((RuleStmt *) stmt)->relation);
+		case T_CreatePolicyStmt:
+			return rv_in_migrate(((CreatePolicyStmt *) stmt)->table);
+		case T_AlterPolicyStmt:
+			return rv_in_migrate(((AlterPolicyStmt *) stmt)->table);
+		case T_DropStmt:
+			return any_object_is_own(((DropStmt *) stmt)->removeType,
+									 ((DropStmt *) stmt)->objects);
+		case T_RenameStmt:
+			{
+				RenameStmt *ren = (RenameStmt *) stmt;
+
+				return rv_in_migrate(ren->relation) ||
+					object_is_own(ren->renameType, ren->object) ||
+					((ren->renameType == OBJECT_SCHEMA ||
+					  ren->renameType == OBJECT_EXTENSION) &&
+					 ren->subname != NULL && strcmp(ren->subname, "migrate") == 0);
 			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *alt = (AlterObjectSchemaStmt *) stmt;
+
+				return rv_in_migrate(alt->relation) ||
+					object_is_own(alt->objectType, alt->object) ||
+					strcmp(alt->newschema, "migrate") == 0;
+			}
+		case T_AlterOwnerStmt:
+			return rv_in_migrate(((AlterOwnerStmt *) stmt)->relation) ||
+				object_is_own(((AlterOwnerStmt *) stmt)->objectType,
+							  ((AlterOwnerStmt *) stmt)->object);
+		case T_GrantStmt:
+			{
+				GrantStmt  *grant = (GrantStmt *) stmt;
+
+				if (grant->targtype == ACL_TARGET_ALL_IN_SCHEMA)
+					return any_object_is_own(OBJECT_SCHEMA, grant->objects);
+				return any_object_is_own(grant->objtype, grant->objects);
+			}
+		case T_CommentStmt:
+			return object_is_own(((CommentStmt *) stmt)->objtype,
+								 ((CommentStmt *) stmt)->object);
+		case T_SecLabelStmt:
+			return object_is_own(((SecLabelStmt *) stmt)->objtype,
+								 ((SecLabelStmt *) stmt)->object);
+		case T_AlterFunctionStmt:
+			return object_is_own(((AlterFunctionStmt *) stmt)->objtype,
+								 (Node *) ((AlterFunctionStmt *) stmt)->func);
+		case T_CreateFunctionStmt:
+			return own_function_name(((CreateFunctionStmt *) stmt)->funcname);
+		case T_AlterEventTrigStmt:
+			return strncmp(((AlterEventTrigStmt *) stmt)->trigname, "migrate_", 8) == 0;
 		case T_AlterExtensionStmt:
 			return strcmp(((AlterExtensionStmt *) stmt)->extname, "migrate") == 0;
 		case T_AlterExtensionContentsStmt:
@@ -482,12 +687,12 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 					 errhint("Use INSERT statements, or COPY from a file on the server.") :
 					 errhint("Run it outside migrate, or use the form that works in a transaction block.")));
 
-		if (alters_migrate(st->stmt))
+		if (touches_migrate(st->stmt))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("a migration cannot drop or alter the migrate extension or its schema"),
-					 errdetail("The migration could not be recorded: the catalog that records it would be gone or changed."),
-					 errhint("Drop or update the extension outside migrations.")));
+					 errmsg("a migration cannot change, drop or write the migrate extension or its objects"),
+					 errdetail("The extension keeps the state of the migrations in them; a migration that changed them could not be recorded, or would change what is recorded."),
+					 errhint("Change the extension outside migrations, through its functions or ALTER EXTENSION migrate UPDATE.")));
 
 		own = own_function_called(st->stmt);
 		if (own != NULL)
