@@ -15,6 +15,8 @@ OBJS = \
 	src/datacount.o \
 	src/hooks.o \
 	src/protect.o \
+	src/drift.o \
+	src/capture.o \
 	src/locking.o \
 	src/verify.o
 

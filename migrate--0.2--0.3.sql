@@ -15,3 +15,67 @@
 CREATE TABLE migrate.writer_lock () WITH (autovacuum_enabled = false);
 COMMENT ON TABLE migrate.writer_lock IS 'locked by every writer of the migrate extension; holds no rows';
 REVOKE ALL ON migrate.writer_lock FROM PUBLIC;
+
+/*
+ * Drift (SPEC §9).  Up to 0.2 the event trigger migrate_ddl_start recorded
+ * the reference lazily, before the first DDL command run outside migrations
+ * after an apply, and marked the one row of migrate.drift_state: every DDL
+ * command of the database then waited for whichever session held that row.
+ * From 0.3 on the reference is recorded by the writers themselves (apply,
+ * rollback, migrate_accept_drift()), under the writers' lock, and no event
+ * trigger writes anything that another session could wait for.
+ */
+DROP EVENT TRIGGER migrate_ddl_start;
+DROP FUNCTION migrate_ddl_start();
+
+-- a 0.2 database with no change outside migrations since its last apply:
+-- the schema as it is now is that reference
+DO $$
+BEGIN
+    IF NOT (SELECT dirty FROM migrate.drift_state) THEN
+        DELETE FROM migrate.schema_snapshot;
+        IF EXISTS (SELECT FROM migrate.history WHERE action IN ('apply', 'rollback')) THEN
+            INSERT INTO migrate.schema_snapshot (kind, identity, definition)
+                SELECT kind, identity, definition FROM pg_catalog.migrate_schema();
+            UPDATE migrate.drift_state SET since = clock_timestamp();
+        END IF;
+    END IF;
+END
+$$;
+ALTER TABLE migrate.drift_state DROP COLUMN dirty;
+ALTER TABLE migrate.drift_state RENAME COLUMN since TO recorded_at;
+COMMENT ON TABLE migrate.drift_state IS 'when the reference of migrate_drift() in migrate.schema_snapshot was recorded (NULL: never)';
+COMMENT ON TABLE migrate.schema_snapshot IS 'the reference of migrate_drift(): the schema as the last apply, rollback or migrate_accept_drift() left it';
+
+/*
+ * Capture (SPEC §14).  Up to 0.2 migrate.capture_ddl was a superuser-only
+ * setting (GUC), but a role connecting with -c migrate.capture_ddl=off
+ * before the library was loaded turned it off for its session.  It is now
+ * kept in this table, which only the extension's owner can write, and set
+ * with migrate_capture_ddl(boolean), which only a superuser may call.  No
+ * row: capture is off.  pg_dump keeps the setting.
+ */
+CREATE TABLE migrate.settings (
+    single boolean PRIMARY KEY DEFAULT true CHECK (single),
+    capture_ddl boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE migrate.settings IS 'settings of the migrate extension (no row: the defaults)';
+REVOKE ALL ON migrate.settings FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('migrate.settings', '');
+CREATE INDEX ddl_log_at_idx ON migrate.ddl_log (at);
+
+CREATE FUNCTION migrate_capture_ddl()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'migrate_capture_ddl_get'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_capture_ddl()
+    IS 'whether DDL run outside migrations is recorded in migrate.ddl_log';
+REVOKE ALL ON FUNCTION migrate_capture_ddl() FROM PUBLIC;
+
+CREATE FUNCTION migrate_capture_ddl(enable boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'migrate_capture_ddl_set'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION migrate_capture_ddl(boolean)
+    IS 'turn the recording of DDL run outside migrations on or off (superuser only); returns the new setting';
+REVOKE ALL ON FUNCTION migrate_capture_ddl(boolean) FROM PUBLIC;

@@ -1,25 +1,28 @@
 --
--- Drift (SPEC §9): changes made outside migrations since the last apply or
--- rollback, the fingerprint recorded with each call, and the optional
--- capture of out-of-band DDL.
+-- Drift (SPEC §9): changes made outside migrations since the reference, the
+-- schema as the last apply, rollback or migrate_accept_drift() left it; the
+-- fingerprint recorded with each call; the optional capture of DDL run
+-- outside migrations.
 --
 CREATE EXTENSION migrate;
-SET client_min_messages = warning;
+SET client_min_messages = notice;
 CREATE ROLE regress_migrate_dba;
 CREATE ROLE regress_migrate_deployer;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
   migrate_apply(text, boolean, boolean), migrate_drift() TO regress_migrate_deployer;
 GRANT CREATE ON SCHEMA public TO regress_migrate_deployer;
--- that GRANT was a change outside migrations too
-SELECT change, kind, identity FROM migrate_drift();
-SELECT migrate_accept_drift();
 
--- nothing happened outside migrations since: nothing to report, nothing recorded
+-- no reference yet: nothing to compare with, and a NOTICE says so
 SELECT * FROM migrate_drift();
-SELECT dirty, since IS NULL AS no_since FROM migrate.drift_state;
-SELECT count(*) AS snapshot_rows FROM migrate.schema_snapshot;
+SELECT recorded_at IS NULL AS no_reference FROM migrate.drift_state;
+-- accepting makes the schema as it is the reference; those GRANTs were
+-- changes too, but there was nothing to drift from
+SELECT migrate_accept_drift() > 0 AS objects_accepted;
+SELECT recorded_at IS NOT NULL AS has_reference FROM migrate.drift_state;
+SELECT * FROM migrate_drift();
 
--- each apply or rollback records the schema's fingerprint
+-- each apply or rollback records the reference and the schema's fingerprint
+SET client_min_messages = warning;
 SET ROLE regress_migrate_deployer;
 SELECT migrate_register('0001_accounts', 'CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric DEFAULT 0);',
   'DROP TABLE accounts;');
@@ -31,9 +34,8 @@ SELECT id, action, fingerprint = migrate_fingerprint() AS fingerprint_is_schema
   FROM migrate.history WHERE action IN ('apply', 'rollback') ORDER BY seq;
 SELECT * FROM migrate_drift();
 
--- changes by hand: the first is recorded against the schema as it still was
+-- changes by hand, whatever the command
 CREATE INDEX accounts_balance ON accounts (balance);
-SELECT dirty, since IS NOT NULL AS has_since FROM migrate.drift_state;
 ALTER TABLE accounts ALTER COLUMN balance SET DEFAULT 100;
 ALTER TABLE accounts ADD COLUMN note text;
 GRANT SELECT ON accounts TO regress_migrate_dba;
@@ -47,12 +49,10 @@ SET ROLE regress_migrate_deployer;
 SELECT count(*) AS drifted FROM migrate_drift();
 RESET ROLE;
 
--- a deploy with pending migrations warns first; it then is the new reference
-SET client_min_messages = warning;
+-- an apply makes the schema it leaves the new reference
 SELECT migrate_register('0003_ledger', 'CREATE TABLE ledger (id int);', 'DROP TABLE ledger;');
 SELECT migrate_apply();
 SELECT * FROM migrate_drift();
-SELECT dirty FROM migrate.drift_state;
 -- a rollback likewise
 CREATE TABLE by_hand (a int);
 SELECT migrate_rollback();
@@ -60,12 +60,25 @@ SELECT * FROM migrate_drift();
 SELECT id, action, fingerprint = migrate_fingerprint() AS fingerprint_is_schema
   FROM migrate.history WHERE action IN ('apply', 'rollback') ORDER BY seq;
 
+-- ownership changed by REASSIGN OWNED, which no event trigger sees (up to
+-- 0.2 it was no drift at all)
+CREATE ROLE regress_migrate_ra;
+CREATE ROLE regress_migrate_rb;
+CREATE TABLE owned_by_ra (a int);
+ALTER TABLE owned_by_ra OWNER TO regress_migrate_ra;
+SELECT migrate_accept_drift();
+REASSIGN OWNED BY regress_migrate_ra TO regress_migrate_rb;
+SELECT change, kind, identity, recorded, current FROM migrate_drift();
+DROP TABLE owned_by_ra;
+DROP ROLE regress_migrate_ra;
+DROP ROLE regress_migrate_rb;
+SELECT migrate_accept_drift();
+
 -- migrations themselves are never drift, nor is verifying or planning them
 SELECT migrate_register('0003_ledger', 'CREATE TABLE ledger (id int);', 'DROP TABLE ledger;');
 SELECT count(*) FROM migrate_verify();
 SELECT count(*) FROM migrate_plan(execute => true);
 SELECT * FROM migrate_drift();
-SELECT dirty FROM migrate.drift_state;
 
 -- what was made by hand can be accepted as the reference
 DROP TABLE by_hand;
@@ -74,23 +87,35 @@ SELECT * FROM migrate_drift();
 SELECT migrate_accept_drift();
 
 -- capture: off by default; on, each DDL command outside migrations is logged
+SELECT migrate_capture_ddl();
 CREATE TABLE not_logged (a int);
 SELECT count(*) AS logged FROM migrate.ddl_log;
-SET migrate.capture_ddl = on;
+SELECT migrate_capture_ddl(true);
+SELECT migrate_capture_ddl();
 CREATE TABLE logged (a int);
 ALTER TABLE logged ADD COLUMN b text;
 GRANT SELECT ON logged TO regress_migrate_dba;
 DROP TABLE not_logged;
 CREATE TEMP TABLE also_not_logged (a int);
-SELECT migrate_apply();
 SELECT seq, by, command_tag, object_type, object_identity, query FROM migrate.ddl_log ORDER BY seq;
--- only a superuser can turn it off, so no one can hide a change
+-- with the capture on, a deploy with pending migrations warns of DDL run
+-- outside migrations since the reference
+SELECT migrate_apply();
+SELECT * FROM migrate_drift();
+-- it is no setting: no role can turn it off for itself, and only a
+-- superuser can turn it off at all, so no one can hide a change
 SET ROLE regress_migrate_deployer;
 SET migrate.capture_ddl = off;
+SELECT migrate_capture_ddl(false);
 CREATE TABLE deployers_table (a int);
 RESET ROLE;
+GRANT EXECUTE ON FUNCTION migrate_capture_ddl(boolean) TO regress_migrate_deployer;
+SET ROLE regress_migrate_deployer;
+SELECT migrate_capture_ddl(false);
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION migrate_capture_ddl(boolean) FROM regress_migrate_deployer;
 SELECT by, command_tag, object_identity FROM migrate.ddl_log WHERE object_identity LIKE '%deployers%';
-RESET migrate.capture_ddl;
+SELECT migrate_capture_ddl(false);
 
 DROP TABLE logged, deployers_table, accounts, ledger;
 DROP EXTENSION migrate;

@@ -35,12 +35,16 @@ typedef enum CatalogQuery
 	Q_MARK_ROLLED_BACK,
 	Q_LOG,
 	Q_DESCRIBE,
-	Q_DRIFT_DIRTY,
+	Q_RECORDED_AT,
 	Q_SNAPSHOT,
-	Q_MARK_DRIFT,
+	Q_CLEAR_SNAPSHOT,
 	Q_TAKE_SNAPSHOT,
-	Q_CLEAR_DRIFT,
+	Q_SET_RECORDED,
+	Q_FINGERPRINT_FROM_SNAPSHOT,
 	Q_RECORD_FINGERPRINT,
+	Q_DDL_SINCE,
+	Q_CAPTURE_ON,
+	Q_SET_CAPTURE,
 	Q_LOG_DDL,
 	Q_LOG_DROP,
 	NUM_QUERIES
@@ -105,8 +109,8 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
 		0, {0}
 	},
-	[Q_DRIFT_DIRTY] = {
-		"SELECT dirty FROM migrate.drift_state",
+	[Q_RECORDED_AT] = {
+		"SELECT recorded_at FROM migrate.drift_state",
 		0, {0}
 	},
 	[Q_SNAPSHOT] = {
@@ -114,9 +118,8 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"",
 		0, {0}
 	},
-	[Q_MARK_DRIFT] = {
-		"UPDATE migrate.drift_state SET dirty = true, since = clock_timestamp()"
-		" WHERE NOT dirty",
+	[Q_CLEAR_SNAPSHOT] = {
+		"DELETE FROM migrate.schema_snapshot",
 		0, {0}
 	},
 	[Q_TAKE_SNAPSHOT] = {
@@ -124,16 +127,37 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
 		0, {0}
 	},
-	[Q_CLEAR_DRIFT] = {
-		"WITH clean AS (UPDATE migrate.drift_state SET dirty = false, since = NULL"
-		" WHERE dirty RETURNING 1)"
-		" DELETE FROM migrate.schema_snapshot",
+	[Q_SET_RECORDED] = {
+		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp()",
+		0, {0}
+	},
+	/* the same digest as migrate_fingerprint(), of the schema just recorded */
+	[Q_FINGERPRINT_FROM_SNAPSHOT] = {
+		"UPDATE migrate.history SET fingerprint ="
+		" (SELECT encode(sha256(convert_to(coalesce(string_agg(kind || ' ' || identity || ' ' || definition, E'\\n'"
+		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"), ''), 'UTF8')), 'hex')"
+		" FROM migrate.schema_snapshot)"
+		" WHERE seq = (SELECT max(seq) FROM migrate.history)",
 		0, {0}
 	},
 	[Q_RECORD_FINGERPRINT] = {
 		"UPDATE migrate.history SET fingerprint = pg_catalog.migrate_fingerprint()"
 		" WHERE seq = (SELECT max(seq) FROM migrate.history)",
 		0, {0}
+	},
+	[Q_DDL_SINCE] = {
+		"SELECT count(*) FROM migrate.ddl_log"
+		" WHERE at >= (SELECT recorded_at FROM migrate.drift_state)",
+		0, {0}
+	},
+	[Q_CAPTURE_ON] = {
+		"SELECT capture_ddl FROM migrate.settings",
+		0, {0}
+	},
+	[Q_SET_CAPTURE] = {
+		"INSERT INTO migrate.settings (capture_ddl) VALUES ($1)"
+		" ON CONFLICT (single) DO UPDATE SET capture_ddl = excluded.capture_ddl",
+		1, {BOOLOID}
 	},
 	[Q_LOG_DDL] = {
 		"INSERT INTO migrate.ddl_log (at, by, command_tag, object_type,"
@@ -478,96 +502,146 @@ migrate_catalog_log(const char *id, const char *action, TimestampTz at,
 }
 
 /*
- * Does the catalog have what drift needs?  Not before ALTER EXTENSION
- * UPDATE of a database still at version 0.1: then there is no drift to
- * look at or record.
+ * migrate_catalog_version: which version's catalog the database has, 1 to
+ * 3, told by the tables each version added.  The library serves databases
+ * not yet updated (ALTER EXTENSION migrate UPDATE) as far as their catalog
+ * allows.
  */
-static bool
-have_drift_catalog(void)
+int
+migrate_catalog_version(void)
 {
 	Oid			nsp = get_namespace_oid("migrate", true);
 
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("drift_state", nsp));
+	if (!OidIsValid(nsp))
+		return 0;
+	if (OidIsValid(get_relname_relid("settings", nsp)))
+		return 3;
+	if (OidIsValid(get_relname_relid("drift_state", nsp)))
+		return 2;
+	return 1;
 }
 
 /*
- * migrate_catalog_snapshot: the schema as recorded when the first change
- * outside migrations was about to happen, or NULL if none has happened
- * since the last apply or rollback.
+ * migrate_catalog_reference: the reference of migrate_drift(), the schema as
+ * the last apply, rollback or migrate_accept_drift() recorded it, or NULL
+ * if none was ever recorded.
  */
 Schema *
-migrate_catalog_snapshot(void)
+migrate_catalog_reference(void)
 {
 	OwnerContext oc;
 	Schema	   *s = NULL;
+	bool		isnull = true;
 
-	if (!have_drift_catalog())
+	if (migrate_catalog_version() < 3)
 		return NULL;
 	owner_begin(&oc);
-	(void) run_query(Q_DRIFT_DIRTY, NULL, NULL, false);
-	if (SPI_processed == 1 &&
-		get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+	(void) run_query(Q_RECORDED_AT, NULL, NULL, true);
+	if (SPI_processed == 1)
+		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							 &isnull);
+	SPI_freetuptable(SPI_tuptable);
+	if (!isnull)
 	{
-		SPI_freetuptable(SPI_tuptable);
-		(void) run_query(Q_SNAPSHOT, NULL, NULL, false);
+		(void) run_query(Q_SNAPSHOT, NULL, NULL, true);
 		MemoryContextSwitchTo(oc.caller_cxt);
 		s = migrate_schema_from_spi();
 	}
-	else
-		SPI_freetuptable(SPI_tuptable);
 	owner_end(&oc);
 	return s;
 }
 
 /*
- * migrate_catalog_mark_drift: called just before a DDL command outside
- * migrations.  The first one since the last apply or rollback records the
- * schema as it still is, the reference migrate_drift() compares with.
- * True if it was the first.
+ * migrate_catalog_record_reference: the schema as it is now becomes the
+ * reference of migrate_drift(); with fingerprint, its digest goes on the
+ * history row of the call's last migration.  On a catalog older than 0.3,
+ * which keeps no reference this way, only the fingerprint is recorded.
  */
-bool
-migrate_catalog_mark_drift(void)
+void
+migrate_catalog_record_reference(bool fingerprint)
 {
 	OwnerContext oc;
-	bool		first = false;
+	int			version = migrate_catalog_version();
 
-	if (!have_drift_catalog())
-		return false;
+	if (version < 2)
+		return;
 	owner_begin(&oc);
-	(void) run_query(Q_DRIFT_DIRTY, NULL, NULL, false);
-	if (SPI_processed == 1 &&
-		!get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+	if (version < 3)
 	{
-		SPI_freetuptable(SPI_tuptable);
-		/* a concurrent first one waits here, then finds it done */
-		(void) run_query(Q_MARK_DRIFT, NULL, NULL, false);
-		if (SPI_processed == 1)
-		{
-			(void) run_query(Q_TAKE_SNAPSHOT, NULL, NULL, false);
-			first = true;
-		}
+		if (fingerprint)
+			(void) run_query(Q_RECORD_FINGERPRINT, NULL, NULL, false);
 	}
 	else
-		SPI_freetuptable(SPI_tuptable);
+	{
+		(void) run_query(Q_CLEAR_SNAPSHOT, NULL, NULL, false);
+		(void) run_query(Q_TAKE_SNAPSHOT, NULL, NULL, false);
+		(void) run_query(Q_SET_RECORDED, NULL, NULL, false);
+		if (fingerprint)
+			(void) run_query(Q_FINGERPRINT_FROM_SNAPSHOT, NULL, NULL, false);
+	}
 	owner_end(&oc);
-	return first;
 }
 
 /*
- * migrate_catalog_record_state: after an apply or rollback: the schema it
- * leaves is the new reference (no drift), and its fingerprint goes on the
- * history row of the call's last migration.
+ * migrate_catalog_ddl_since_reference: how many DDL commands migrate.ddl_log
+ * recorded since the reference was (0 without capture, or without one).
  */
-void
-migrate_catalog_record_state(void)
+int64
+migrate_catalog_ddl_since_reference(void)
 {
 	OwnerContext oc;
+	int64		n = 0;
 
-	if (!have_drift_catalog())
-		return;
+	if (migrate_catalog_version() < 3)
+		return 0;
 	owner_begin(&oc);
-	(void) run_query(Q_CLEAR_DRIFT, NULL, NULL, false);
-	(void) run_query(Q_RECORD_FINGERPRINT, NULL, NULL, false);
+	(void) run_query(Q_DDL_SINCE, NULL, NULL, true);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			n = DatumGetInt64(d);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return n;
+}
+
+/* migrate_catalog_capture_on: is the capture of DDL outside migrations on? */
+bool
+migrate_catalog_capture_on(void)
+{
+	OwnerContext oc;
+	bool		on = false;
+
+	if (migrate_catalog_version() < 3)
+		return false;
+	owner_begin(&oc);
+	(void) run_query(Q_CAPTURE_ON, NULL, NULL, true);
+	if (SPI_processed == 1)
+		on = get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return on;
+}
+
+/* migrate_catalog_set_capture: turn the capture on or off */
+void
+migrate_catalog_set_capture(bool on)
+{
+	OwnerContext oc;
+	Datum		arg = BoolGetDatum(on);
+
+	if (migrate_catalog_version() < 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the migrate extension must be updated to record DDL"),
+				 errhint("Run ALTER EXTENSION migrate UPDATE.")));
+	owner_begin(&oc);
+	(void) run_query(Q_SET_CAPTURE, &arg, NULL, false);
 	owner_end(&oc);
 }
 
@@ -586,19 +660,6 @@ migrate_catalog_log_ddl(bool dropped, const char *tag)
 	values[0] = NameGetDatum(&oc.caller);
 	values[1] = CStringGetTextDatum(tag);
 	(void) run_query(dropped ? Q_LOG_DROP : Q_LOG_DDL, values, NULL, false);
-	owner_end(&oc);
-}
-
-/* migrate_catalog_accept_drift: the schema as it is becomes the reference */
-void
-migrate_catalog_accept_drift(void)
-{
-	OwnerContext oc;
-
-	if (!have_drift_catalog())
-		return;
-	owner_begin(&oc);
-	(void) run_query(Q_CLEAR_DRIFT, NULL, NULL, false);
 	owner_end(&oc);
 }
 

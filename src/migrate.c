@@ -30,7 +30,6 @@
 PG_MODULE_MAGIC;
 
 bool		migrate_allow_out_of_order = false;
-bool		migrate_capture_ddl = false;
 
 void		_PG_init(void);
 
@@ -45,8 +44,6 @@ PG_FUNCTION_INFO_V1(migrate_plan);
 PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
-PG_FUNCTION_INFO_V1(migrate_ddl_start);
-PG_FUNCTION_INFO_V1(migrate_ddl_end);
 
 void
 _PG_init(void)
@@ -76,14 +73,6 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
-	DefineCustomBoolVariable("migrate.capture_ddl",
-							 "Records in migrate.ddl_log every DDL command run outside migrations.",
-							 "Who ran it, when, the command tag, the object and the query.",
-							 &migrate_capture_ddl,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
 	migrate_install_hooks();
 
 #if PG_VERSION_NUM >= 150000
@@ -255,26 +244,6 @@ choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 }
 
 /*
- * Before a deploy changes anything: say so if the schema was changed
- * outside migrations since the last apply or rollback (SPEC §9).
- */
-static void
-warn_drift(List *chosen)
-{
-	int			n;
-
-	if (chosen == NIL)
-		return;
-	n = migrate_drift_count();
-	if (n > 0)
-		ereport(WARNING,
-				(errmsg_plural("%d object of the schema was changed outside migrations since the last apply or rollback",
-							   "%d objects of the schema were changed outside migrations since the last apply or rollback",
-							   n, n),
-				 errhint("migrate_drift() lists them; migrate.ddl_log says who, if migrate.capture_ddl is on.")));
-}
-
-/*
  * migrate_apply(target, dry_run, allow_data_loss)
  *		Apply pending migrations up to target (SPEC §6); statements that
  *		would destroy data are refused unless allowed (SPEC §8).
@@ -291,11 +260,12 @@ migrate_apply(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 2, "migrate_apply()", "allow_data_loss");
 
 	chosen = choose_pending(fcinfo, "migrate_apply()", true, &cat);
-	warn_drift(chosen);
+	if (chosen != NIL)
+		migrate_drift_warn();
 	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1),
 						PG_GETARG_BOOL(2));
 	if (n > 0 && !PG_GETARG_BOOL(1))
-		migrate_catalog_record_state();
+		migrate_drift_record();
 	migrate_leave();
 	PG_RETURN_INT32(n);
 }
@@ -329,10 +299,11 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	migrate_validate(cat, true);
 	chosen = migrate_select_rollback(cat, &target);
 	migrate_check_authors(cat, chosen, true);
-	warn_drift(chosen);
+	if (chosen != NIL)
+		migrate_drift_warn();
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
 	if (n > 0 && !PG_GETARG_BOOL(1))
-		migrate_catalog_record_state();
+		migrate_drift_record();
 	migrate_leave();
 	PG_RETURN_INT32(n);
 }
@@ -528,118 +499,7 @@ migrate_accept_drift(PG_FUNCTION_ARGS)
 	int			n;
 
 	migrate_enter("migrate_accept_drift()", true);
-	n = migrate_drift_count();
-	migrate_catalog_accept_drift();
+	n = migrate_drift_accept();
 	migrate_leave();
 	PG_RETURN_INT32(n);
-}
-
-/* Is stmt about a temporary object?  Those are no part of the schema. */
-static bool
-on_temporary(Node *stmt)
-{
-	RangeVar   *rv = NULL;
-	Oid			relid;
-
-	switch (nodeTag(stmt))
-	{
-		case T_CreateStmt:
-			rv = ((CreateStmt *) stmt)->relation;
-			break;
-		case T_CreateTableAsStmt:
-			rv = ((CreateTableAsStmt *) stmt)->into->rel;
-			break;
-		case T_ViewStmt:
-			rv = ((ViewStmt *) stmt)->view;
-			break;
-		case T_CreateSeqStmt:
-			rv = ((CreateSeqStmt *) stmt)->sequence;
-			break;
-		case T_IndexStmt:
-			rv = ((IndexStmt *) stmt)->relation;
-			break;
-		case T_AlterTableStmt:
-			rv = ((AlterTableStmt *) stmt)->relation;
-			break;
-		case T_DropStmt:
-			{
-				DropStmt   *drop = (DropStmt *) stmt;
-				ListCell   *lc;
-
-				if (drop->removeType != OBJECT_TABLE &&
-					drop->removeType != OBJECT_VIEW &&
-					drop->removeType != OBJECT_SEQUENCE &&
-					drop->removeType != OBJECT_INDEX)
-					return false;
-				foreach(lc, drop->objects)
-				{
-					relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
-											 NoLock, true);
-					if (!OidIsValid(relid) ||
-						get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
-						return false;
-				}
-				return true;
-			}
-		default:
-			return false;
-	}
-	if (rv == NULL)
-		return false;
-	if (rv->relpersistence == RELPERSISTENCE_TEMP)
-		return true;
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	return OidIsValid(relid) && get_rel_persistence(relid) == RELPERSISTENCE_TEMP;
-}
-
-/* Does an event trigger have anything to do for this command? */
-static bool
-outside_migrations(FunctionCallInfo fcinfo)
-{
-	EventTriggerData *trigdata;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "not fired by an event trigger");
-	trigdata = (EventTriggerData *) fcinfo->context;
-	return !migrate_script_running() && !creating_extension &&
-		!on_temporary(trigdata->parsetree);
-}
-
-/*
- * migrate_ddl_start()
- *		Event trigger on ddl_command_start: before the first DDL command run
- *		outside migrations since the last apply or rollback, record the
- *		schema as it still is, for migrate_drift().
- */
-Datum
-migrate_ddl_start(PG_FUNCTION_ARGS)
-{
-	if (outside_migrations(fcinfo))
-	{
-		migrate_enter_trigger();
-		(void) migrate_catalog_mark_drift();
-		migrate_leave();
-	}
-	PG_RETURN_NULL();
-}
-
-/*
- * migrate_ddl_end()
- *		Event trigger on ddl_command_end and sql_drop: with
- *		migrate.capture_ddl on, record each DDL command run outside
- *		migrations in migrate.ddl_log.
- */
-Datum
-migrate_ddl_end(PG_FUNCTION_ARGS)
-{
-	if (migrate_capture_ddl && outside_migrations(fcinfo))
-	{
-		EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
-
-		migrate_enter_trigger();
-		migrate_catalog_log_ddl(strcmp(trigdata->event, "sql_drop") == 0,
-								GetCommandTagName(trigdata->tag));
-		migrate_leave();
-	}
-	PG_RETURN_NULL();
 }

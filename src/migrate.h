@@ -46,7 +46,6 @@
 
 /* GUCs (migrate.c) */
 extern bool migrate_allow_out_of_order;
-extern bool migrate_capture_ddl;
 
 /* ---------- guard.c ---------- */
 
@@ -158,10 +157,12 @@ extern void migrate_catalog_mark_applied(const char *id, const char *checksum,
 										 TimestampTz at, int64 usecs);
 extern void migrate_catalog_mark_rolled_back(const char *id);
 extern Interval *migrate_usecs_interval(int64 usecs);
-extern struct Schema *migrate_catalog_snapshot(void);
-extern bool migrate_catalog_mark_drift(void);
-extern void migrate_catalog_record_state(void);
-extern void migrate_catalog_accept_drift(void);
+extern int	migrate_catalog_version(void);
+extern struct Schema *migrate_catalog_reference(void);
+extern void migrate_catalog_record_reference(bool fingerprint);
+extern int64 migrate_catalog_ddl_since_reference(void);
+extern bool migrate_catalog_capture_on(void);
+extern void migrate_catalog_set_capture(bool on);
 extern void migrate_catalog_log_ddl(bool dropped, const char *tag);
 extern void migrate_catalog_log(const char *id, const char *action,
 								TimestampTz at, int64 usecs, bool has_duration,
@@ -300,8 +301,13 @@ extern int	migrate_compare(Schema *before, Schema *after, MigrateDiffFn emit,
 							void *arg);
 extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,
 								Tuplestorestate *store, TupleDesc desc);
+
+/* ---------- drift.c ---------- */
+
 extern int	migrate_drift_rows(Tuplestorestate *store, TupleDesc desc);
-extern int	migrate_drift_count(void);
+extern int	migrate_drift_accept(void);
+extern void migrate_drift_record(void);
+extern void migrate_drift_warn(void);
 
 /* ---------- plan.c ---------- */
 
