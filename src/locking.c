@@ -51,10 +51,21 @@ describe_blockers(MigrateScript *script, int stmt_no)
 	StringInfoData buf;
 	List	   *created = NIL;
 	ListCell   *lc;
+	int			nestlevel;
 
 	initStringInfo(&buf);
 	if (stmt_no < 1 || stmt_no > script->nstmts)
 		return "no statement to blame";
+
+	/*
+	 * The query below is the extension's own: run it with nothing but
+	 * pg_catalog on the search_path, whatever the migration set (its names
+	 * are qualified anyway).  It runs as the caller, who sees of other
+	 * sessions what pg_stat_activity shows it.
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	foreach(lc, migrate_analyze(script->stmts[stmt_no - 1].stmt, &created))
 	{
@@ -93,6 +104,7 @@ describe_blockers(MigrateScript *script, int stmt_no)
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
+	AtEOXact_GUC(true, nestlevel);
 	if (buf.len == 0)
 		appendStringInfoString(&buf, "no holder of a lock on the relations it touches was found; pg_locks shows who waits for whom");
 	return buf.data;
