@@ -80,12 +80,30 @@ SELECT migrate_register('0002_orders', '\i orders.sql');
 SELECT migrate_register('0002_orders', 'CREATE TABLE orders (id bigint);
 \set x 1');
 
--- empty scripts
-SELECT migrate_register('0002_orders', '');
-SELECT migrate_register('0002_orders', '   ');
-SELECT migrate_register('0002_orders', '-- nothing here
+-- empty scripts are no-ops, not errors (SPEC §5): an empty up script is a
+-- placeholder, an empty down script has nothing to undo; NULL, and only
+-- NULL, makes a migration irreversible
+BEGIN;
+SELECT migrate_register('0002_empty', '');
+SELECT migrate_register('0002_empty', '   ');
+SELECT migrate_register('0002_empty', '-- nothing here
 /* nor here */ ;;');
-SELECT migrate_register('0002_orders', 'CREATE TABLE orders (id bigint);', '');
+SELECT migrate_register('0002_empty', 'CREATE TABLE empty_down (id bigint);', '');
+SELECT migrate_register('0002_none', 'SELECT 1;', NULL);
+SELECT id, reversible FROM migrate_status() WHERE id IN ('0002_empty', '0002_none');
+SELECT migrate_unregister('0002_none');
+SELECT migrate_apply();
+SELECT migrate_rollback('-1');
+SELECT to_regclass('empty_down') AS still_there;
+ROLLBACK;
+
+-- every problem of a migration is reported at once, both scripts included
+SELECT migrate_register('0002_x', 'CREATE INDEX CONCURRENTLY i ON t (a);
+SELECT migrate_apply();
+VACUUM t;', 'DROP TABEL t;');
+SELECT migrate_register('0002_x', 'BEGIN;
+CREATE TABLE t (a int);
+COMMIT;');
 
 -- statements that cannot run inside a migration's transaction
 SELECT migrate_register('0002_x', 'BEGIN');

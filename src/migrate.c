@@ -145,9 +145,7 @@ migrate_register(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text("unchanged"));
 	}
 
-	(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_UP, row.up_sql);
-	if (row.down_sql != NULL)
-		(void) migrate_script_parse(row.id, MIGRATE_SCRIPT_DOWN, row.down_sql);
+	migrate_script_check(row.id, row.up_sql, row.down_sql);
 	migrate_checksum(row.up_sql, strlen(row.up_sql), checksum);
 	row.checksum = checksum;
 

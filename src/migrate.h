@@ -95,6 +95,8 @@ typedef struct MigrateScript
 extern MigrateScript *migrate_script_parse(const char *id,
 										   MigrateScriptKind kind,
 										   const char *sql);
+extern void migrate_script_check(const char *id, const char *up,
+								 const char *down);
 extern int	migrate_script_line_at(const char *text, int charpos, int *column);
 extern void migrate_checksum(const char *data, size_t len, char *dest);
 

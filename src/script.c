@@ -16,6 +16,7 @@
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -613,17 +614,166 @@ parse_statement(const char *text)
 	return linitial_node(RawStmt, raw);
 }
 
+/* One thing wrong with a script, found at registration */
+typedef struct ScriptProblem
+{
+	MigrateScriptKind kind;
+	int			sqlstate;
+	char	   *where;			/* "statement 2, line 3", "line 1, column 5" */
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+} ScriptProblem;
+
+/* What the parse of a script found wrong: raised at once, or collected */
+typedef struct ScriptCheck
+{
+	const char *id;
+	MigrateScriptKind kind;
+	List	  **problems;		/* NULL: raise the first problem */
+} ScriptCheck;
+
 /*
- * migrate_script_parse: parse sql, the kind script of migration id, into
- * its statements, and refuse a script that is empty or has a statement that
- * cannot run inside a migration.  Errors name the migration, the script and
- * the line.
+ * A problem of statement stmt_no (at line): with problems collected, noted;
+ * otherwise raised, with the migration, script, statement and line as
+ * context, as since version 0.1.
  */
-MigrateScript *
-migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
+static void
+problem(ScriptCheck *sc, int stmt_no, int line, int sqlstate,
+		const char *message, const char *detail, const char *hint)
+{
+	ScriptProblem *p;
+
+	if (sc->problems == NULL)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg_internal("%s", message),
+				 detail ? errdetail_internal("%s", detail) : 0,
+				 hint ? errhint("%s", hint) : 0,
+				 errcontext("migration \"%s\", %s script, statement %d, line %d",
+							sc->id, migrate_script_name(sc->kind), stmt_no, line)));
+	p = palloc(sizeof(ScriptProblem));
+	p->kind = sc->kind;
+	p->sqlstate = sqlstate;
+	p->where = psprintf("statement %d, line %d", stmt_no, line);
+	p->message = pstrdup(message);
+	p->detail = detail ? pstrdup(detail) : NULL;
+	p->hint = hint ? pstrdup(hint) : NULL;
+	*sc->problems = lappend(*sc->problems, p);
+}
+
+/* The checks of one statement, which must be able to run in a migration */
+static void
+check_statement(ScriptCheck *sc, MigrateStatement *st, int stmt_no)
+{
+	const char *forbidden = forbidden_command(st->stmt);
+	const char *own;
+
+	if (forbidden != NULL)
+		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
+				psprintf("%s cannot run inside a migration", forbidden),
+				"It cannot run inside a transaction block, and a migration runs inside the caller's transaction.",
+				IsA(st->stmt, TransactionStmt) ?
+				"Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in." :
+				IsA(st->stmt, CopyStmt) ?
+				"Use INSERT statements, or COPY from a file on the server." :
+				"Run it outside migrate, or use the form that works in a transaction block.");
+
+	if (touches_migrate(st->stmt))
+		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
+				"a migration cannot change, drop or write the migrate extension or its objects",
+				"The extension keeps the state of the migrations in them; a migration that changed them could not be recorded, or would change what is recorded.",
+				"Change the extension outside migrations, through its functions or ALTER EXTENSION migrate UPDATE.");
+
+	own = own_function_called(st->stmt);
+	if (own != NULL)
+		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
+				psprintf("%s() cannot be called from a migration script", own),
+				NULL,
+				"Remove the call: migrations are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves.");
+}
+
+typedef struct RawParse
+{
+	const char *sql;
+	List	   *raw;
+} RawParse;
+
+static void
+raw_parse_cb(void *arg)
+{
+	RawParse   *rp = (RawParse *) arg;
+
+	rp->raw = parse_fixed(rp->sql);
+}
+
+/*
+ * The raw parse of a whole script.  Raised, a syntax error names the
+ * migration, the script, the line and the column; collected, it is one
+ * problem, and the rest of the checks go on with the other script.
+ */
+static bool
+parse_whole(ScriptCheck *sc, const char *sql, List **raw)
 {
 	ErrorContextCallback errcallback;
 	ParseErrorArg arg;
+	RawParse	rp;
+	ErrorData  *edata;
+	ScriptProblem *p;
+	int			line;
+	int			column;
+
+	arg.id = sc->id;
+	arg.kind = sc->kind;
+	arg.sql = sql;
+	arg.stmt_no = 0;
+	arg.stmt_line = 0;
+	if (sc->problems == NULL)
+	{
+		errcallback.callback = parse_error_callback;
+		errcallback.arg = &arg;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
+		*raw = parse_fixed(sql);
+		error_context_stack = errcallback.previous;
+		return true;
+	}
+
+	/* the parser only allocates memory; a subtransaction cleans up anyway */
+	rp.sql = sql;
+	rp.raw = NIL;
+	edata = migrate_subtransaction(raw_parse_cb, &rp, true);
+	if (edata == NULL)
+	{
+		*raw = rp.raw;
+		return true;
+	}
+	line = migrate_script_line_at(sql, edata->cursorpos, &column);
+	p = palloc(sizeof(ScriptProblem));
+	p->kind = sc->kind;
+	p->sqlstate = edata->sqlerrcode;
+	p->where = edata->cursorpos > 0 ?
+		psprintf("line %d, column %d", line, column) : pstrdup("");
+	p->message = pstrdup(edata->message);
+	p->detail = edata->detail ? pstrdup(edata->detail) : NULL;
+	p->hint = edata->hint ? pstrdup(edata->hint) : NULL;
+	*sc->problems = lappend(*sc->problems, p);
+	FreeErrorData(edata);
+	return false;
+}
+
+/*
+ * Parse sql, the kind script of migration id, into its statements, and
+ * check that each can run inside a migration.  Problems are raised at once,
+ * or, with problems given, collected (returning NULL if the script does not
+ * parse).  A script with no statement (empty, or only comments) is a no-op,
+ * not a problem (SPEC §5).
+ */
+static MigrateScript *
+parse_script(const char *id, MigrateScriptKind kind, const char *sql,
+			 List **problems)
+{
+	ScriptCheck sc;
 	MigrateScript *script;
 	List	   *raw;
 	ListCell   *lc;
@@ -632,17 +782,11 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 	int			line = 1;		/* line at byte offset scanned */
 	int			scanned = 0;
 
-	arg.id = id;
-	arg.kind = kind;
-	arg.sql = sql;
-	arg.stmt_no = 0;
-	arg.stmt_line = 0;
-	errcallback.callback = parse_error_callback;
-	errcallback.arg = &arg;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	raw = parse_fixed(sql);
+	sc.id = id;
+	sc.kind = kind;
+	sc.problems = problems;
+	if (!parse_whole(&sc, sql, &raw))
+		return NULL;
 
 	script = palloc(sizeof(MigrateScript));
 	script->sql = sql;
@@ -654,8 +798,6 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
 		MigrateStatement *st = &script->stmts[n++];
 		int			end = rs->stmt_len > 0 ? rs->stmt_location + rs->stmt_len : total;
-		const char *forbidden;
-		const char *own;
 
 		st->offset = skip_blanks(sql, rs->stmt_location, end);
 		st->len = end - st->offset;
@@ -673,47 +815,68 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
 				line++;
 		st->line = line;
 
-		arg.stmt_no = n;
-		arg.stmt_line = st->line;
-		forbidden = forbidden_command(st->stmt);
-		if (forbidden != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s cannot run inside a migration", forbidden),
-					 errdetail("It cannot run inside a transaction block, and a migration runs inside the caller's transaction."),
-					 IsA(st->stmt, TransactionStmt) ?
-					 errhint("Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in.") :
-					 IsA(st->stmt, CopyStmt) ?
-					 errhint("Use INSERT statements, or COPY from a file on the server.") :
-					 errhint("Run it outside migrate, or use the form that works in a transaction block.")));
-
-		if (touches_migrate(st->stmt))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("a migration cannot change, drop or write the migrate extension or its objects"),
-					 errdetail("The extension keeps the state of the migrations in them; a migration that changed them could not be recorded, or would change what is recorded."),
-					 errhint("Change the extension outside migrations, through its functions or ALTER EXTENSION migrate UPDATE.")));
-
-		own = own_function_called(st->stmt);
-		if (own != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s() cannot be called from a migration script", own),
-					 errhint("Remove the call: migrations are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves.")));
+		check_statement(&sc, st, n);
 	}
-
-	error_context_stack = errcallback.previous;
-
-	if (script->nstmts == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s script of migration \"%s\" contains no statements",
-						migrate_script_name(kind), id),
-				 kind == MIGRATE_SCRIPT_DOWN ?
-				 errhint("Pass NULL as the down script of a migration that cannot be undone.") :
-				 errhint("A migration must do something; unregister it if it is not needed.")));
-
 	return script;
+}
+
+/*
+ * migrate_script_parse: parse sql, the kind script of migration id, into
+ * its statements, and refuse a statement that cannot run inside a
+ * migration.  Errors name the migration, the script and the line.
+ */
+MigrateScript *
+migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
+{
+	return parse_script(id, kind, sql, NULL);
+}
+
+/*
+ * migrate_script_check: at registration, parse and check both scripts of
+ * migration id (down may be NULL), and report every problem of both at
+ * once (SPEC §5): one error whose detail lists them, so that a migration
+ * with three forbidden statements is fixed in one go.
+ */
+void
+migrate_script_check(const char *id, const char *up, const char *down)
+{
+	List	   *problems = NIL;
+	ScriptProblem *first;
+	StringInfoData detail;
+	ListCell   *lc;
+
+	(void) parse_script(id, MIGRATE_SCRIPT_UP, up, &problems);
+	if (down != NULL)
+		(void) parse_script(id, MIGRATE_SCRIPT_DOWN, down, &problems);
+	if (problems == NIL)
+		return;
+
+	first = (ScriptProblem *) linitial(problems);
+	if (list_length(problems) == 1)
+		ereport(ERROR,
+				(errcode(first->sqlstate),
+				 errmsg_internal("%s", first->message),
+				 first->detail ? errdetail_internal("%s", first->detail) : 0,
+				 first->hint ? errhint("%s", first->hint) : 0,
+				 errcontext("migration \"%s\", %s script%s%s", id,
+							migrate_script_name(first->kind),
+							first->where[0] != '\0' ? ", " : "", first->where)));
+
+	initStringInfo(&detail);
+	foreach(lc, problems)
+	{
+		ScriptProblem *p = (ScriptProblem *) lfirst(lc);
+
+		appendStringInfo(&detail, "%s%s script%s%s: %s.", detail.len > 0 ? "\n" : "",
+						 p->kind == MIGRATE_SCRIPT_UP ? "Up" : "Down",
+						 p->where[0] != '\0' ? ", " : "", p->where, p->message);
+	}
+	ereport(ERROR,
+			(errcode(first->sqlstate),
+			 errmsg("migration \"%s\" has %d problems and was not registered",
+					id, list_length(problems)),
+			 errdetail_internal("%s", detail.data),
+			 errhint("Fix each of them in the scripts and register the migration again.")));
 }
 
 /* migrate_checksum: lowercase hex SHA-256 of len bytes into dest (65 bytes) */
