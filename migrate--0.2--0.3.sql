@@ -79,3 +79,58 @@ LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION migrate_capture_ddl(boolean)
     IS 'turn the recording of DDL run outside migrations on or off (superuser only); returns the new setting';
 REVOKE ALL ON FUNCTION migrate_capture_ddl(boolean) FROM PUBLIC;
+
+/*
+ * migrate_plan() gains rollback (the down scripts a rollback would run,
+ * SPEC §8) and the statement's text as a column.  Its signature and result
+ * change, so the function is made anew, and the EXECUTE grants given on the
+ * old one are given again.
+ */
+DO $$
+DECLARE
+    grantees text[];
+    grantee text;
+BEGIN
+    SELECT coalesce(array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                   ELSE quote_ident(r.rolname) END), '{}')
+      INTO grantees
+      FROM pg_catalog.pg_proc p,
+           LATERAL pg_catalog.aclexplode(p.proacl) a
+           LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+     WHERE p.oid = 'pg_catalog.migrate_plan(text, boolean)'::pg_catalog.regprocedure
+       AND a.privilege_type = 'EXECUTE'
+       AND a.grantee <> p.proowner;
+
+    DROP FUNCTION pg_catalog.migrate_plan(text, boolean);
+    CREATE FUNCTION pg_catalog.migrate_plan(target text DEFAULT 'head',
+                                            execute boolean DEFAULT false,
+                                            rollback boolean DEFAULT false,
+                                            OUT id text,
+                                            OUT statement integer,
+                                            OUT line integer,
+                                            OUT command text,
+                                            OUT relation text,
+                                            OUT lock_mode text,
+                                            OUT rewrites boolean,
+                                            OUT scans boolean,
+                                            OUT destroys boolean,
+                                            OUT est_rows bigint,
+                                            OUT est_bytes bigint,
+                                            OUT risk text,
+                                            OUT advice text,
+                                            OUT observed_locks text,
+                                            OUT duration interval,
+                                            OUT mismatch text,
+                                            OUT sql text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'migrate_plan'
+    LANGUAGE C VOLATILE;
+    COMMENT ON FUNCTION pg_catalog.migrate_plan(text, boolean, boolean)
+        IS 'what the pending migrations up to target (or with rollback, the down scripts a rollback to target) would do: locks, rewrites, scans, data destroyed, risk and advice; with execute, observed too';
+    REVOKE ALL ON FUNCTION pg_catalog.migrate_plan(text, boolean, boolean) FROM PUBLIC;
+    FOREACH grantee IN ARRAY grantees LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION pg_catalog.migrate_plan(text, boolean, boolean) TO %s',
+                       grantee);
+    END LOOP;
+END
+$$;

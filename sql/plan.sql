@@ -148,7 +148,7 @@ SELECT migrate_register('0001_observed', $$
 ALTER TABLE small ADD CONSTRAINT small_big FOREIGN KEY (big_id) REFERENCES big (id);
 CREATE INDEX big_price ON big (price);
 ALTER TABLE big ADD COLUMN c_const int DEFAULT 0;
-COMMENT ON TABLE small IS 'locked, but not predicted';
+COMMENT ON TABLE small IS 'predicted since 0.3';
 UPDATE small SET big_id = 2;
 CREATE TABLE fresh (a int);
 $$);
@@ -163,8 +163,59 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT count(*) FROM migrate_plan(execute => true);
 ROLLBACK;
 
+
+-- locks 0.2 did not see: DROP TRIGGER, COMMENT, the tables a query or a
+-- view reads; a self-referencing foreign key is one row; each row has the
+-- statement's text
+SELECT migrate_unregister(id) FROM migrate_status();
+CREATE TRIGGER small_trg BEFORE UPDATE ON small FOR EACH ROW
+  EXECUTE FUNCTION suppress_redundant_updates_trigger();
+CREATE TABLE tree (id int PRIMARY KEY, parent int);
+SELECT migrate_register('0001_locks', $$DROP TRIGGER small_trg ON small;
+COMMENT ON COLUMN big.price IS 'in cents';
+CREATE VIEW priced AS SELECT b.id, s.big_id FROM big b JOIN small s ON s.big_id = b.id;
+INSERT INTO small (id, big_id) SELECT id + 1000, id FROM big WHERE price > 10;
+WITH recent AS (SELECT id FROM big) SELECT count(*) FROM recent;
+ALTER TABLE tree ADD FOREIGN KEY (parent) REFERENCES tree;$$,
+  'DROP VIEW priced; ALTER TABLE tree DROP CONSTRAINT tree_parent_fkey;');
+SELECT statement AS st, command, relation, lock_mode, risk, sql FROM migrate_plan() ORDER BY st, relation;
+SELECT statement AS st, relation, lock_mode, observed_locks, mismatch FROM migrate_plan(execute => true)
+ ORDER BY st, relation;
+
+-- what destroys data, whatever the statement's form: a constant condition,
+-- DELETE in a WITH query, MERGE deleting every match, a type change whose
+-- USING does not read the column, DROP ... CASCADE of a type
+SELECT migrate_unregister(id) FROM migrate_status();
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+SELECT migrate_register('0001_forms', $$DELETE FROM small WHERE true;
+WITH gone AS (DELETE FROM big RETURNING id) SELECT count(*) FROM gone;
+MERGE INTO small s USING big b ON true WHEN MATCHED THEN DELETE;
+UPDATE big SET price = 0 WHERE 1 = 1;
+ALTER TABLE big ALTER COLUMN price TYPE numeric USING NULL;
+DROP TYPE mood CASCADE;
+DELETE FROM small WHERE big_id = 1;$$);
+SELECT statement AS st, command, relation, destroys, risk FROM migrate_plan() ORDER BY st, relation;
+
+-- rollback => true: the down scripts a rollback would run, in its order
+SELECT migrate_unregister(id) FROM migrate_status();
+SELECT migrate_register('0001_tree_fk', 'ALTER TABLE tree ADD FOREIGN KEY (parent) REFERENCES tree;',
+  'ALTER TABLE tree DROP CONSTRAINT tree_parent_fkey;');
+SELECT migrate_register('0002_memo', 'ALTER TABLE big ADD COLUMN memo text;',
+  'ALTER TABLE big DROP COLUMN memo;');
+SELECT migrate_register('0003_gone', 'CREATE TABLE gone_soon (id int);', NULL);
+SELECT migrate_apply('0002_memo');
+SELECT id, statement AS st, command, relation, lock_mode, destroys, sql
+  FROM migrate_plan('base', rollback => true);
+SELECT id, statement AS st, relation, observed_locks
+  FROM migrate_plan('-1', execute => true, rollback => true);
+SELECT count(*) AS columns FROM information_schema.columns WHERE table_name = 'big' AND column_name = 'memo';
+SELECT migrate_apply();
+-- refused as the rollback would be
+SELECT count(*) FROM migrate_plan('base', rollback => true);
+
 DROP VIEW plan;
 DROP MATERIALIZED VIEW mv;
-DROP TABLE big, small;
+DROP TABLE big, small, tree, gone_soon;
+DROP TYPE mood;
 DROP SCHEMA doomed CASCADE;
 DROP EXTENSION migrate;

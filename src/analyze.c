@@ -51,6 +51,23 @@ qualified_name(RangeVar *rv)
 	return pstrdup(rv->relname);
 }
 
+/*
+ * The relation rv names now, or InvalidOid: looked up without a lock and
+ * without checking any privilege, so that analysis never fails where the
+ * statement itself would (the statement checks its privileges when it runs).
+ */
+static Oid
+lookup_relation(RangeVar *rv)
+{
+	if (rv->schemaname != NULL)
+	{
+		Oid			nsp = get_namespace_oid(rv->schemaname, true);
+
+		return OidIsValid(nsp) ? get_relname_relid(rv->relname, nsp) : InvalidOid;
+	}
+	return RelnameGetRelid(rv->relname);
+}
+
 /* Was rv created by an earlier statement of the same migration? */
 static bool
 created_here(Analysis *an, RangeVar *rv)
@@ -90,7 +107,7 @@ add_effect(Analysis *an, RangeVar *rv, LOCKMODE lockmode)
 		e->relname = qualified_name(rv);
 		e->created_here = created_here(an, rv);
 		if (!e->created_here)
-			e->relid = RangeVarGetRelid(rv, NoLock, true);
+			e->relid = lookup_relation(rv);
 	}
 	an->effects = lappend(an->effects, e);
 	return e;
@@ -474,11 +491,21 @@ analyze_alter_table(Analysis *an, AlterTableStmt *stmt)
 static Oid
 index_table(RangeVar *rv)
 {
-	Oid			idx = RangeVarGetRelid(rv, NoLock, true);
+	Oid			idx = lookup_relation(rv);
 
 	if (OidIsValid(idx) && get_rel_relkind(idx) == RELKIND_INDEX)
 		return IndexGetRelation(idx, true);
 	return InvalidOid;
+}
+
+/* The relation an object named by a qualified name list belongs to */
+static RangeVar *
+owning_rangevar(List *names)
+{
+	if (list_length(names) < 2)
+		return NULL;
+	return makeRangeVarFromNameList(list_truncate(list_copy(names),
+												  list_length(names) - 1));
 }
 
 static void
@@ -517,6 +544,18 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 					}
 					break;
 				}
+			case OBJECT_TRIGGER:
+			case OBJECT_POLICY:
+			case OBJECT_RULE:
+				{
+					RangeVar   *rv = owning_rangevar((List *) obj);
+
+					if (rv == NULL)
+						continue;
+					/* ACCESS EXCLUSIVE on the table, as DROP TABLE */
+					e = add_effect(an, rv, AccessExclusiveLock);
+					break;
+				}
 			case OBJECT_VIEW:
 				e = add_effect(an, makeRangeVarFromNameList((List *) obj), AccessExclusiveLock);
 				/* materialized views over it go with it */
@@ -546,6 +585,172 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 		if (stmt->behavior == DROP_CASCADE)
 			set_advice(e, "CASCADE also drops every object that depends on it, columns of tables included: name them instead.");
 	}
+}
+
+typedef struct ReadContext
+{
+	Analysis   *an;
+	Node	   *target;			/* the relation the statement writes */
+	List	   *ctenames;		/* names of the WITH queries in scope */
+} ReadContext;
+
+static void
+note_ctes(ReadContext *rc, WithClause *with)
+{
+	ListCell   *lc;
+
+	if (with == NULL)
+		return;
+	foreach(lc, with->ctes)
+		rc->ctenames = lappend(rc->ctenames, ((CommonTableExpr *) lfirst(lc))->ctename);
+}
+
+static bool
+read_walker(Node *node, void *context)
+{
+	ReadContext *rc = (ReadContext *) context;
+
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_RangeVar:
+			{
+				RangeVar   *rv = (RangeVar *) node;
+
+				ListCell   *lc;
+
+				if (node == rc->target)
+					return false;
+				if (rv->schemaname == NULL)
+				{
+					foreach(lc, rc->ctenames)
+					{
+						if (strcmp((const char *) lfirst(lc), rv->relname) == 0)
+							return false;
+					}
+				}
+				add_effect(rc->an, rv, AccessShareLock);
+				return false;
+			}
+			/* the names of WITH queries hide relations of the same name */
+		case T_SelectStmt:
+			note_ctes(rc, ((SelectStmt *) node)->withClause);
+			break;
+		case T_InsertStmt:
+			note_ctes(rc, ((InsertStmt *) node)->withClause);
+			break;
+		case T_UpdateStmt:
+			note_ctes(rc, ((UpdateStmt *) node)->withClause);
+			break;
+		case T_DeleteStmt:
+			note_ctes(rc, ((DeleteStmt *) node)->withClause);
+			break;
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			note_ctes(rc, ((MergeStmt *) node)->withClause);
+			break;
+#endif
+		default:
+			break;
+	}
+	return raw_expression_tree_walker(node, read_walker, context);
+}
+
+/*
+ * The relations a query reads (FROM, JOIN, subqueries, USING, a MERGE's
+ * source), other than the one it writes: each is locked ACCESS SHARE, which
+ * only ACCESS EXCLUSIVE waits for, but which a later ACCESS EXCLUSIVE of the
+ * same call keeps until the call ends.
+ */
+static void
+analyze_reads(Analysis *an, Node *query, RangeVar *target)
+{
+	ReadContext rc;
+
+	rc.an = an;
+	rc.target = (Node *) target;
+	rc.ctenames = NIL;
+	(void) read_walker(query, &rc);
+}
+
+/*
+ * COMMENT ON a relation or on something of one (a column, a constraint, a
+ * trigger, a rule, a policy) locks the relation SHARE UPDATE EXCLUSIVE.
+ */
+static void
+analyze_comment(Analysis *an, CommentStmt *stmt)
+{
+	RangeVar   *rv = NULL;
+
+	switch (stmt->objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_INDEX:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			rv = makeRangeVarFromNameList((List *) stmt->object);
+			break;
+		case OBJECT_COLUMN:
+		case OBJECT_TABCONSTRAINT:
+		case OBJECT_TRIGGER:
+		case OBJECT_RULE:
+		case OBJECT_POLICY:
+			rv = owning_rangevar((List *) stmt->object);
+			break;
+		default:
+			break;
+	}
+	if (rv != NULL)
+		add_effect(an, rv, ShareUpdateExclusiveLock);
+}
+
+/*
+ * Effects of one statement on the same existing relation (a self-referencing
+ * foreign key, a table both read and written) are one: the strongest lock,
+ * and every finding.
+ */
+static List *
+merge_effects(List *effects)
+{
+	List	   *merged = NIL;
+	ListCell   *lc;
+
+	foreach(lc, effects)
+	{
+		MigrateEffect *e = (MigrateEffect *) lfirst(lc);
+		MigrateEffect *into = NULL;
+		ListCell   *lc2;
+
+		if (OidIsValid(e->relid))
+		{
+			foreach(lc2, merged)
+			{
+				if (((MigrateEffect *) lfirst(lc2))->relid == e->relid)
+					into = (MigrateEffect *) lfirst(lc2);
+			}
+		}
+		if (into == NULL)
+		{
+			merged = lappend(merged, e);
+			continue;
+		}
+		into->lockmode = Max(into->lockmode, e->lockmode);
+		into->rewrites |= e->rewrites;
+		into->scans |= e->scans;
+		into->destroys |= e->destroys;
+		into->inh |= e->inh;
+		if (e->check == MIGRATE_CHECK_ROWS ||
+			(e->check != MIGRATE_CHECK_NONE && into->check == MIGRATE_CHECK_NONE))
+			into->check = e->check;
+		into->columns = list_concat_unique(into->columns, e->columns);
+		if (e->advice != NULL &&
+			(into->advice == NULL || strstr(into->advice, e->advice) == NULL))
+			set_advice(into, e->advice);
+	}
+	return merged;
 }
 
 /* The names of the columns an UPDATE (or MERGE ... UPDATE) SET assigns */
@@ -675,6 +880,35 @@ analyze_dml(Analysis *an, Node *stmt)
 	}
 }
 
+/* What a DML statement reads and writes */
+static void
+analyze_query(Analysis *an, Node *stmt)
+{
+	RangeVar   *target = NULL;
+
+	analyze_dml(an, stmt);
+	switch (nodeTag(stmt))
+	{
+		case T_DeleteStmt:
+			target = ((DeleteStmt *) stmt)->relation;
+			break;
+		case T_UpdateStmt:
+			target = ((UpdateStmt *) stmt)->relation;
+			break;
+		case T_InsertStmt:
+			target = ((InsertStmt *) stmt)->relation;
+			break;
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			target = ((MergeStmt *) stmt)->relation;
+			break;
+#endif
+		default:
+			break;
+	}
+	analyze_reads(an, stmt, target);
+}
+
 static void
 analyze_rename(Analysis *an, RenameStmt *stmt)
 {
@@ -741,7 +975,10 @@ migrate_analyze(Node *stmt, List **created)
 		case T_MergeStmt:
 #endif
 		case T_SelectStmt:
-			analyze_dml(&an, stmt);
+			analyze_query(&an, stmt);
+			break;
+		case T_CommentStmt:
+			analyze_comment(&an, (CommentStmt *) stmt);
 			break;
 		case T_RenameStmt:
 			analyze_rename(&an, (RenameStmt *) stmt);
@@ -834,9 +1071,11 @@ migrate_analyze(Node *stmt, List **created)
 				break;
 			}
 		case T_CreateTableAsStmt:
+			analyze_reads(&an, ((CreateTableAsStmt *) stmt)->query, NULL);
 			note_created(&an, ((CreateTableAsStmt *) stmt)->into->rel);
 			break;
 		case T_ViewStmt:
+			analyze_reads(&an, ((ViewStmt *) stmt)->query, NULL);
 			note_created(&an, ((ViewStmt *) stmt)->view);
 			break;
 		case T_CreateSeqStmt:
@@ -850,6 +1089,7 @@ migrate_analyze(Node *stmt, List **created)
 	}
 
 	/* sizes, and the risk of each effect */
+	an.effects = merge_effects(an.effects);
 	foreach(lc, an.effects)
 	{
 		e = (MigrateEffect *) lfirst(lc);
@@ -890,6 +1130,9 @@ migrate_effect_risk(MigrateEffect *e)
 
 	if (e->check == MIGRATE_CHECK_SCHEMA)
 		return OidIsValid(e->schema) ? MIGRATE_RISK_HIGH : MIGRATE_RISK_NONE;
+	/* DROP TYPE, FUNCTION... CASCADE: what depends on it is not known here */
+	if (e->destroys && e->relname == NULL)
+		return MIGRATE_RISK_HIGH;
 	if (!OidIsValid(e->relid))
 		return MIGRATE_RISK_NONE;
 	if (e->destroys)

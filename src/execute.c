@@ -153,6 +153,9 @@ migrate_run_statements(MigrateExecState *st, MigrateScript *script)
 
 	for (i = 0; i < script->nstmts; i++)
 	{
+		/* errors of the guard's look are placed at the statement too */
+		st->stmt_no = i + 1;
+		st->stmt_line = script->stmts[i].line;
 		migrate_dataloss_statement(&script->stmts[i], i + 1);
 		migrate_exec_statement(st, &script->stmts[i], i + 1);
 	}

@@ -116,7 +116,7 @@ describe_blockers(MigrateScript *script, int stmt_no)
  * invisible to every other session).  If every one is free, no statement
  * can queue behind another session for them, and the migration needs no
  * subtransaction.  Returns false if one is busy, or if the script has a
- * statement whose locks cannot be known (DO, CALL, COMMENT).  Locks taken
+ * statement whose locks cannot be known (DO, CALL).  Locks taken
  * are kept: the statements would take them anyway.
  */
 static bool
@@ -130,7 +130,7 @@ take_locks_now(MigrateScript *script)
 		Node	   *stmt = script->stmts[i].stmt;
 		ListCell   *lc;
 
-		if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt) || IsA(stmt, CommentStmt))
+		if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt))
 			return false;
 		foreach(lc, migrate_analyze(stmt, &created))
 		{

@@ -224,21 +224,30 @@ migrate_unregister(PG_FUNCTION_ARGS)
  * before anything runs.  The caller must migrate_leave().
  */
 static List *
-choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
-			   MigrateCatalog **cat)
+choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
+				  bool rollback, MigrateCatalog **cat)
 {
 	MigrateTarget target;
 	List	   *chosen;
 
-	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), false, &target);
+	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), rollback,
+						 &target);
 	migrate_enter(funcname, will_run);
 	*cat = migrate_catalog_load(will_run);
 	if (will_run)
-		migrate_validate(*cat, false);
-	chosen = migrate_select_apply(*cat, &target);
+		migrate_validate(*cat, rollback);
+	chosen = rollback ? migrate_select_rollback(*cat, &target) :
+		migrate_select_apply(*cat, &target);
 	if (will_run)
-		migrate_check_authors(*cat, chosen, false);
+		migrate_check_authors(*cat, chosen, rollback);
 	return chosen;
+}
+
+static List *
+choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
+			   MigrateCatalog **cat)
+{
+	return choose_migrations(fcinfo, funcname, will_run, false, cat);
 }
 
 /*
@@ -277,7 +286,6 @@ migrate_apply(PG_FUNCTION_ARGS)
 Datum
 migrate_rollback(PG_FUNCTION_ARGS)
 {
-	MigrateTarget target;
 	MigrateCatalog *cat;
 	List	   *chosen;
 	bool		allow_data_loss = false;
@@ -291,12 +299,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 		allow_data_loss = PG_GETARG_BOOL(2);
 	}
 
-	migrate_parse_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), true, &target);
-	migrate_enter("migrate_rollback()", true);
-	cat = migrate_catalog_load(true);
-	migrate_validate(cat, true);
-	chosen = migrate_select_rollback(cat, &target);
-	migrate_check_authors(cat, chosen, true);
+	chosen = choose_migrations(fcinfo, "migrate_rollback()", true, true, &cat);
 	if (chosen != NIL)
 		migrate_drift_warn();
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
@@ -395,15 +398,23 @@ migrate_plan(PG_FUNCTION_ARGS)
 	MigrateCatalog *cat;
 	List	   *chosen;
 	bool		execute;
+	bool		rollback = false;
 
 	require_arg(fcinfo, 0, "migrate_plan()", "target");
 	require_arg(fcinfo, 1, "migrate_plan()", "execute");
 	execute = PG_GETARG_BOOL(1);
+	/* version 0.2 declares the function without rollback */
+	if (PG_NARGS() > 2)
+	{
+		require_arg(fcinfo, 2, "migrate_plan()", "rollback");
+		rollback = PG_GETARG_BOOL(2);
+	}
 	tupstore = begin_rows(fcinfo, &tupdesc);
 
 	/* running the migrations, even rolled back, is a writer's business */
-	chosen = choose_pending(fcinfo, "migrate_plan()", execute, &cat);
-	migrate_plan_rows(cat, chosen, execute, tupstore, tupdesc);
+	chosen = choose_migrations(fcinfo, "migrate_plan()", execute, rollback,
+							   &cat);
+	migrate_plan_rows(cat, chosen, execute, rollback, tupstore, tupdesc);
 	migrate_leave();
 	return (Datum) 0;
 }

@@ -314,6 +314,7 @@ extern void migrate_drift_warn(void);
 /* ---------- plan.c ---------- */
 
 extern void migrate_plan_rows(MigrateCatalog *cat, List *chosen, bool execute,
-							  Tuplestorestate *store, TupleDesc desc);
+							  bool rollback, Tuplestorestate *store,
+							  TupleDesc desc);
 
 #endif							/* MIGRATE_H */

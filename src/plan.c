@@ -30,13 +30,16 @@
 
 #include "migrate.h"
 
-#define PLAN_COLS	16
+/* the columns of 0.2; 0.3 adds the statement's text */
+#define PLAN_COLS_0_2	16
+#define PLAN_COLS	17
 
 typedef struct PlanContext
 {
 	MigrateCatalog *cat;
 	List	   *chosen;
 	bool		execute;
+	bool		rollback;		/* the down scripts */
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	List	   *created;		/* relations created earlier in the plan */
@@ -151,10 +154,11 @@ acquired_locks(List *before, List *after)
 }
 
 static void
-put_row(PlanContext *pc, const char *id, int stmt_no, int line,
+put_row(PlanContext *pc, const char *id, MigrateStatement *st, int stmt_no,
 		const char *command, MigrateEffect *e, const char *observed,
 		int64 usecs, const char *mismatch)
 {
+	int			line = st->line;
 	Datum		values[PLAN_COLS];
 	bool		nulls[PLAN_COLS];
 	const char *lockname = mode_name(e->lockmode);
@@ -199,6 +203,11 @@ put_row(PlanContext *pc, const char *id, int stmt_no, int line,
 		values[15] = CStringGetTextDatum(mismatch);
 	else
 		nulls[15] = true;
+	/* a database still at 0.2 declares the function without it */
+	if (pc->desc->natts >= PLAN_COLS)
+		values[16] = CStringGetTextDatum(st->text);
+	else
+		Assert(pc->desc->natts == PLAN_COLS_0_2);
 	tuplestore_putvalues(pc->store, pc->desc, values, nulls);
 }
 
@@ -284,7 +293,7 @@ plan_statement(PlanContext *pc, const char *id, int stmt_no,
 		if (first && extra.len > 0)
 			mismatch = psprintf("%s%snot predicted: %s", mismatch ? mismatch : "",
 								mismatch ? "; " : "", extra.data);
-		put_row(pc, id, stmt_no, st->line, command, e, observed, usecs, mismatch);
+		put_row(pc, id, st, stmt_no, command, e, observed, usecs, mismatch);
 		first = false;
 	}
 }
@@ -294,6 +303,7 @@ static void
 plan_migration(PlanContext *pc, MigrateEntry *entry)
 {
 	MigrateRow *row = migrate_catalog_fetch(entry->id);
+	MigrateScriptKind kind = pc->rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
 	MigrateScript *script;
 	MigrateExecState st;
 	int			nestlevel;
@@ -301,10 +311,11 @@ plan_migration(PlanContext *pc, MigrateEntry *entry)
 
 	if (row == NULL)
 		elog(ERROR, "migration \"%s\" vanished from migrate.migration", entry->id);
-	script = migrate_script_parse(entry->id, MIGRATE_SCRIPT_UP, row->up_sql);
+	script = migrate_script_parse(entry->id, kind,
+								  pc->rollback ? row->down_sql : row->up_sql);
 
 	nestlevel = NewGUCNestLevel();
-	migrate_exec_begin(&st, entry->id, MIGRATE_SCRIPT_UP);
+	migrate_exec_begin(&st, entry->id, kind);
 	if (pc->execute)
 		migrate_script_begin();
 	PG_TRY();
@@ -381,13 +392,14 @@ plan_all(void *arg)
  */
 void
 migrate_plan_rows(MigrateCatalog *cat, List *chosen, bool execute,
-				  Tuplestorestate *store, TupleDesc desc)
+				  bool rollback, Tuplestorestate *store, TupleDesc desc)
 {
 	PlanContext pc;
 
 	pc.cat = cat;
 	pc.chosen = chosen;
 	pc.execute = execute;
+	pc.rollback = rollback;
 	pc.store = store;
 	pc.desc = desc;
 	pc.created = NIL;
