@@ -28,6 +28,7 @@
 #include "nodes/primnodes.h"
 #include "storage/bufmgr.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -48,62 +49,188 @@ typedef struct CountedColumn
  * The column's default if it is a constant (the stored expression is a
  * Const): a value equal to it is what re-adding the column would give every
  * row, so it holds nothing at stake (SPEC §8 rule 1).  Defaults that are
- * expressions are not evaluated: their values count as data.
+ * expressions are not evaluated: their values count as data.  The caller
+ * may know the default better than the relation (the server drops a
+ * column's default before the column).
  */
 static void
-column_default(Relation rel, CountedColumn *col)
+column_default(Relation rel, const MigrateCountColumn *given, CountedColumn *col)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
 	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), col->attnum - 1);
+	Node	   *expr = NULL;
 	int			i;
 
 	col->has_default = false;
 	col->typbyval = att->attbyval;
 	col->typlen = att->attlen;
-	if (constr == NULL)
-		return;
-	for (i = 0; i < constr->num_defval; i++)
+	if (given->default_known)
+		expr = given->default_expr;
+	else if (constr != NULL)
 	{
-		Node	   *expr;
-
-		if (constr->defval[i].adnum != col->attnum)
-			continue;
-		expr = stringToNode(constr->defval[i].adbin);
-		if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+		for (i = 0; i < constr->num_defval; i++)
 		{
-			col->has_default = true;
-			col->defval = ((Const *) expr)->constvalue;
+			if (constr->defval[i].adnum == col->attnum)
+				expr = stringToNode(constr->defval[i].adbin);
 		}
-		return;
+	}
+	if (expr != NULL && IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		col->has_default = true;
+		col->defval = ((Const *) expr)->constvalue;
 	}
 }
 
 /*
- * Was this row written by the call itself?  Rows the call inserted are no
- * data at stake (SPEC §8 rule 1): those its transaction wrote, and those
- * written by the call's earlier transactions, own_xids.  A row version made
- * by an UPDATE may stand for a row that existed before, so it counts.
- * Tuples of access methods other than heap always count.
+ * Did the call write this row version?  Its transaction did, from the call's
+ * first command on; or one of the call's transactions that ended.
  */
 static bool
-written_by_call(TupleTableSlot *slot, List *own_xids)
+written_by_call(HeapTupleHeader htup, const MigrateOwnRows *own)
 {
-	HeapTupleHeader htup;
-	TransactionId xmin;
+	TransactionId xmin = HeapTupleHeaderGetXmin(htup);
 	ListCell   *lc;
 
-	if (!TTS_IS_BUFFERTUPLE(slot))
+	if (!own->trust_xmin)
 		return false;
-	htup = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
-	if (htup->t_infomask & HEAP_UPDATED)
-		return false;
-	xmin = HeapTupleHeaderGetXmin(htup);
 	if (TransactionIdIsCurrentTransactionId(xmin))
-		return true;
-	foreach(lc, own_xids)
+		return HeapTupleHeaderGetCmin(htup) >= own->first_cid;
+	foreach(lc, own->own_xids)
 	{
 		if (TransactionIdEquals(xmin, (TransactionId) lfirst_oid(lc)))
 			return true;
+	}
+	return false;
+}
+
+/* Did the call update (or delete) this row version? */
+static bool
+replaced_by_call(HeapTupleHeader htup, const MigrateOwnRows *own)
+{
+	TransactionId xmax = HeapTupleHeaderGetUpdateXid(htup);
+	ListCell   *lc;
+
+	if (TransactionIdIsCurrentTransactionId(xmax))
+		return HeapTupleHeaderGetCmax(htup) >= own->first_cid;
+	foreach(lc, own->own_xids)
+	{
+		if (TransactionIdEquals(xmax, (TransactionId) lfirst_oid(lc)))
+			return true;
+	}
+	return false;
+}
+
+/* Who wrote a row version */
+typedef enum RowOrigin
+{
+	ROW_THERE_BEFORE,			/* existed before the call */
+	ROW_INSERTED_BY_CALL,
+	ROW_UPDATED_BY_CALL			/* a version the call's UPDATE made */
+} RowOrigin;
+
+static RowOrigin
+row_origin(HeapTupleHeader htup, const MigrateOwnRows *own)
+{
+	if (!written_by_call(htup, own))
+		return ROW_THERE_BEFORE;
+	return (htup->t_infomask & HEAP_UPDATED) ? ROW_UPDATED_BY_CALL :
+		ROW_INSERTED_BY_CALL;
+}
+
+/*
+ * Rows the call inserted are no data at stake (SPEC §8 rule 1): those its
+ * transaction wrote, and those written by the call's earlier transactions,
+ * own_xids.  Rows the caller's transaction wrote before the call are not
+ * the call's (they come before its first command).  A row version the
+ * call's UPDATE made stands for a row that may have existed before: it is
+ * the call's own only if the version it replaced is
+ * (an_update_of_own_row).  Tuples of access methods other than heap always
+ * count.
+ */
+static RowOrigin
+slot_origin(TupleTableSlot *slot, const MigrateOwnRows *own)
+{
+	if (!TTS_IS_BUFFERTUPLE(slot))
+		return ROW_THERE_BEFORE;
+	return row_origin(((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data,
+					  own);
+}
+
+/* A row version that the call's UPDATE replaced, by the version after it */
+typedef struct Replaced
+{
+	ItemPointerData successor;	/* hash key */
+	ItemPointerData self;
+	RowOrigin	origin;
+} Replaced;
+
+/*
+ * The versions of rel's rows that the call's UPDATEs replaced, by the TID
+ * of the version that replaced each: read with SnapshotAny, since the
+ * call's own dead versions are still there (nothing prunes a version whose
+ * deleter is still running).
+ */
+static HTAB *
+replaced_versions(Relation rel, const MigrateOwnRows *own)
+{
+	HASHCTL		ctl;
+	HTAB	   *map;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ItemPointerData);
+	ctl.entrysize = sizeof(Replaced);
+	ctl.hcxt = CurrentMemoryContext;
+	map = hash_create("migrate replaced versions", 256, &ctl,
+					  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	scan = table_beginscan(rel, SnapshotAny, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		HeapTuple	tup;
+		HeapTupleHeader htup;
+		Replaced   *r;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!TTS_IS_BUFFERTUPLE(slot))
+			break;
+		tup = ((BufferHeapTupleTableSlot *) slot)->base.tuple;
+		htup = tup->t_data;
+		/* replaced by the call: its xmax is the call's, its ctid moved on */
+		if ((htup->t_infomask & HEAP_XMAX_INVALID) ||
+			HEAP_XMAX_IS_LOCKED_ONLY(htup->t_infomask) ||
+			ItemPointerEquals(&htup->t_ctid, &tup->t_self) ||
+			!replaced_by_call(htup, own))
+			continue;
+		r = (Replaced *) hash_search(map, &htup->t_ctid, HASH_ENTER, &found);
+		r->self = tup->t_self;
+		r->origin = row_origin(htup, own);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	return map;
+}
+
+/* Is the row version at tid, made by the call's UPDATE, the call's own? */
+static bool
+an_update_of_own_row(HTAB *replaced, ItemPointer tid)
+{
+	ItemPointerData at = *tid;
+	int			steps;
+
+	/* follow the versions back to the first; a broken chain counts */
+	for (steps = 0; steps < 10000; steps++)
+	{
+		Replaced   *r = (Replaced *) hash_search(replaced, &at, HASH_FIND, NULL);
+
+		if (r == NULL || r->origin == ROW_THERE_BEFORE)
+			return false;
+		if (r->origin == ROW_INSERTED_BY_CALL)
+			return true;
+		at = r->self;
 	}
 	return false;
 }
@@ -148,8 +275,8 @@ holds_value(TupleTableSlot *slot, CountedColumn *cols, int ncols)
  * storage of their own hold nothing.
  */
 int64
-migrate_count_at_stake(Relation rel, AttrNumber *attnums, int nattnums,
-					   List *own_xids, int64 cap)
+migrate_count_at_stake(Relation rel, MigrateCountColumn *given, int nattnums,
+					   const MigrateOwnRows *own, int64 cap)
 {
 	MemoryContext tmpcxt;
 	MemoryContext oldcxt;
@@ -157,6 +284,7 @@ migrate_count_at_stake(Relation rel, AttrNumber *attnums, int nattnums,
 	Snapshot	snapshot;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	HTAB	   *replaced = NULL;
 	int64		n = 0;
 	int			i;
 
@@ -170,8 +298,8 @@ migrate_count_at_stake(Relation rel, AttrNumber *attnums, int nattnums,
 	cols = palloc(sizeof(CountedColumn) * Max(nattnums, 1));
 	for (i = 0; i < nattnums; i++)
 	{
-		cols[i].attnum = attnums[i];
-		column_default(rel, &cols[i]);
+		cols[i].attnum = given[i].attnum;
+		column_default(rel, &given[i], &cols[i]);
 	}
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
@@ -179,11 +307,23 @@ migrate_count_at_stake(Relation rel, AttrNumber *attnums, int nattnums,
 	slot = table_slot_create(rel, NULL);
 	while (n < cap && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
+		RowOrigin	origin;
+
 		CHECK_FOR_INTERRUPTS();
-		if (written_by_call(slot, own_xids))
+		origin = slot_origin(slot, own);
+		if (origin == ROW_INSERTED_BY_CALL)
 			continue;
-		if (nattnums == 0 || holds_value(slot, cols, nattnums))
-			n++;
+		if (nattnums > 0 && !holds_value(slot, cols, nattnums))
+			continue;
+		if (origin == ROW_UPDATED_BY_CALL)
+		{
+			/* rare: look at the versions only once it is needed */
+			if (replaced == NULL)
+				replaced = replaced_versions(rel, own);
+			if (an_update_of_own_row(replaced, &slot->tts_tid))
+				continue;
+		}
+		n++;
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);

@@ -28,7 +28,13 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "lib/stringinfo.h"
@@ -37,6 +43,7 @@
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -64,6 +71,14 @@ typedef struct CreatedColumn
 	AttrNumber	attnum;
 } CreatedColumn;
 
+/* A column default the server dropped, before the column it belongs to */
+typedef struct DroppedDefault
+{
+	Oid			relid;
+	AttrNumber	attnum;
+	Node	   *expr;
+} DroppedDefault;
+
 /* The guard's state during one call of migrate_apply() or _rollback() */
 static struct
 {
@@ -73,6 +88,7 @@ static struct
 	List	   *created_rels;	/* relations the call created */
 	List	   *created_cols;	/* columns it added, CreatedColumn * */
 	List	   *own_xids;		/* transactions of the call already ended */
+	CommandId	first_cid;		/* the call's first command */
 	/* the migration running */
 	const char *id;
 	MigrateScriptKind kind;
@@ -81,6 +97,7 @@ static struct
 	MigrateStatement *stmt;
 	int			stmt_no;
 	List	   *truncated;		/* relations this statement truncates */
+	List	   *defaults;		/* DroppedDefault *, by this statement */
 }			guard;
 
 /* migrate_dataloss_begin_call: a call that runs migrations starts */
@@ -91,6 +108,7 @@ migrate_dataloss_begin_call(void)
 	guard.cxt = AllocSetContextCreate(CurrentMemoryContext,
 									  "migrate data-loss guard",
 									  ALLOCSET_SMALL_SIZES);
+	guard.first_cid = GetCurrentCommandId(false);
 	guard.in_call = true;
 }
 
@@ -183,30 +201,85 @@ count_text(int64 n)
 					n, n == 1 ? "row" : "rows");
 }
 
+/*
+ * Which rows of rel the call wrote itself.  A relation the call rewrote (a
+ * type change, SET LOGGED) or truncated holds rows that all look written by
+ * the call: none is taken for its own then.
+ */
+static void
+own_rows(Relation rel, MigrateOwnRows *own)
+{
+	own->first_cid = guard.first_cid;
+	own->own_xids = guard.own_xids;
+	own->trust_xmin = rel->rd_firstRelfilenodeSubid == InvalidSubTransactionId;
+}
+
 /* Rows of rel that would be lost: found, if any */
 static void
 count_rows(Relation rel)
 {
-	int64		n = migrate_count_at_stake(rel, NULL, 0, guard.own_xids,
-										   MIGRATE_COUNT_CAP);
+	MigrateOwnRows own;
+	int64		n;
+
+	own_rows(rel, &own);
+	n = migrate_count_at_stake(rel, NULL, 0, &own, MIGRATE_COUNT_CAP);
 
 	if (n > 0)
 		add_finding(psprintf("%s of %s", count_text(n),
 							 migrate_relation_name(RelationGetRelid(rel))));
 }
 
-/* Values of rel's columns attnums that would be lost: found, if any */
+/* The default the server dropped for the column in this statement, if any */
 static void
-count_values(Relation rel, AttrNumber *attnums, int n)
+dropped_default(Oid relid, MigrateCountColumn *col)
+{
+	ListCell   *lc;
+
+	col->default_known = false;
+	col->default_expr = NULL;
+	foreach(lc, guard.defaults)
+	{
+		DroppedDefault *d = (DroppedDefault *) lfirst(lc);
+
+		if (d->relid == relid && d->attnum == col->attnum)
+		{
+			col->default_known = true;
+			col->default_expr = d->expr;
+		}
+	}
+}
+
+/*
+ * Values of rel's columns attnums that would be lost: found, if any.  For
+ * a column the server drops, a value equal to the column's constant default
+ * holds nothing (adding the column again gives it back); a value that an
+ * UPDATE overwrites or a type change converts is at stake whatever it is.
+ */
+static void
+count_values(Relation rel, AttrNumber *attnums, int n, bool dropped)
 {
 	StringInfoData cols;
+	MigrateCountColumn *counted;
+	MigrateOwnRows own;
 	int64		rows;
 	int			i;
 
 	if (n == 0)
 		return;
-	rows = migrate_count_at_stake(rel, attnums, n, guard.own_xids,
-								  MIGRATE_COUNT_CAP);
+	counted = palloc(sizeof(MigrateCountColumn) * n);
+	for (i = 0; i < n; i++)
+	{
+		counted[i].attnum = attnums[i];
+		if (dropped)
+			dropped_default(RelationGetRelid(rel), &counted[i]);
+		else
+		{
+			counted[i].default_known = true;
+			counted[i].default_expr = NULL;
+		}
+	}
+	own_rows(rel, &own);
+	rows = migrate_count_at_stake(rel, counted, n, &own, MIGRATE_COUNT_CAP);
 	if (rows == 0)
 		return;
 	initStringInfo(&cols);
@@ -270,7 +343,7 @@ check_before(MigrateStatement *stmt)
 					if (attnum > 0 && !created_col(relid, attnum))
 						attnums[n++] = attnum;
 				}
-				count_values(rel, attnums, n);
+				count_values(rel, attnums, n, false);
 			}
 			relation_close(rel, NoLock);
 		}
@@ -291,6 +364,7 @@ migrate_dataloss_statement(MigrateStatement *stmt, int stmt_no)
 	guard.stmt = stmt;
 	guard.stmt_no = stmt_no;
 	guard.truncated = NIL;
+	guard.defaults = NIL;
 	if (guard.guarded)
 		check_before(stmt);
 }
@@ -329,6 +403,42 @@ migrate_dataloss_created(Oid classid, Oid objid, int subid)
 }
 
 /*
+ * The server is about to drop a column default: it drops the default before
+ * its column (the default depends on it), so keep the default's expression
+ * for the count of the column's values.
+ */
+static void
+note_dropped_default(Oid attrdefoid)
+{
+	Relation	catalog = table_open(AttrDefaultRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_attrdef_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(attrdefoid));
+	scan = systable_beginscan(catalog, AttrDefaultOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_attrdef ad = (Form_pg_attrdef) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		bin = heap_getattr(tup, Anum_pg_attrdef_adbin,
+									   RelationGetDescr(catalog), &isnull);
+		MemoryContext old = MemoryContextSwitchTo(guard.cxt);
+		DroppedDefault *d = palloc(sizeof(DroppedDefault));
+
+		d->relid = ad->adrelid;
+		d->attnum = ad->adnum;
+		d->expr = isnull ? NULL : stringToNode(TextDatumGetCString(bin));
+		guard.defaults = lappend(guard.defaults, d);
+		MemoryContextSwitchTo(old);
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+}
+
+/*
  * migrate_dataloss_dropped: the server is about to drop a relation (subid
  * 0) or a column of one, under the lock it took for that.  Count the rows
  * of a table or materialized view, the values of a column, the state of a
@@ -339,7 +449,14 @@ migrate_dataloss_dropped(Oid classid, Oid objid, int subid)
 {
 	Relation	rel;
 
-	if (!watching() || classid != RelationRelationId || created_rel(objid))
+	if (!watching())
+		return;
+	if (classid == AttrDefaultRelationId)
+	{
+		note_dropped_default(objid);
+		return;
+	}
+	if (classid != RelationRelationId || created_rel(objid))
 		return;
 	if (subid > 0 && created_col(objid, (AttrNumber) subid))
 		return;
@@ -349,7 +466,7 @@ migrate_dataloss_dropped(Oid classid, Oid objid, int subid)
 	{
 		AttrNumber	attnum = (AttrNumber) subid;
 
-		count_values(rel, &attnum, 1);
+		count_values(rel, &attnum, 1, true);
 	}
 	else if (rel->rd_rel->relkind == RELKIND_SEQUENCE)
 	{

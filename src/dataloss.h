@@ -18,8 +18,26 @@
 
 /* ---------- datacount.c: counting with the server's scans ---------- */
 
-extern int64 migrate_count_at_stake(Relation rel, AttrNumber *attnums,
-									int nattnums, List *own_xids, int64 cap);
+/* What the call wrote itself, which is not at stake */
+typedef struct MigrateOwnRows
+{
+	CommandId	first_cid;		/* the call's first command in this xact */
+	List	   *own_xids;		/* the call's transactions already ended */
+	bool		trust_xmin;		/* false: rewritten by the call, whose new
+								 * rows all look like its own */
+} MigrateOwnRows;
+
+/* A column whose values are counted */
+typedef struct MigrateCountColumn
+{
+	AttrNumber	attnum;
+	bool		default_known;	/* default below, rather than the relation's */
+	Node	   *default_expr;	/* NULL: none */
+} MigrateCountColumn;
+
+extern int64 migrate_count_at_stake(Relation rel, MigrateCountColumn *cols,
+									int ncols, const MigrateOwnRows *own,
+									int64 cap);
 extern bool migrate_sequence_used(Relation rel, int64 *last_value);
 
 /* ---------- dataloss.c: the guard ---------- */
