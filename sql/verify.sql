@@ -61,6 +61,27 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT * FROM migrate_verify();
 ROLLBACK;
 
+-- precision (SPEC §9): a column added back at the end moves, and so do
+-- the columns after it; a routine's body differs only in white space; a
+-- down uses an enum value its up added, which fails in one transaction and
+-- works in two.  None of these is a failure, each has its own result.
+SELECT count(*) AS unregistered FROM (SELECT migrate_unregister(id) FROM migrate_status()) u;
+CREATE TABLE wide (a int, b int, c int);
+CREATE FUNCTION spaced() RETURNS int LANGUAGE sql AS $$SELECT 1 + 1$$;
+CREATE TYPE color AS ENUM ('red');
+SELECT migrate_register('0001_moves_b', 'ALTER TABLE wide DROP COLUMN b;', 'ALTER TABLE wide ADD COLUMN b int;');
+SELECT migrate_register('0002_respaced',
+  'CREATE OR REPLACE FUNCTION spaced() RETURNS int LANGUAGE sql AS $f$SELECT 2$f$;',
+  E'CREATE OR REPLACE FUNCTION spaced() RETURNS int LANGUAGE sql AS $f$SELECT\t1 +  1$f$;');
+SELECT migrate_register('0003_blue', 'ALTER TYPE color ADD VALUE ''blue''; CREATE TABLE paint (c color);',
+  'DELETE FROM paint WHERE c = ''blue''; DROP TABLE paint;');
+SELECT migrate_register('0004_real', 'ALTER TABLE wide ADD COLUMN d int;', 'ALTER TABLE wide ADD COLUMN e int;');
+SELECT id, result, object, error IS NOT NULL AS has_error FROM migrate_verify() ORDER BY id, object;
+SELECT error FROM migrate_verify() WHERE result = 'not verifiable in one transaction';
+DROP TABLE wide;
+DROP FUNCTION spaced();
+DROP TYPE color;
+
 DROP SCHEMA shop CASCADE;
 DROP EXTENSION migrate;
 DROP ROLE regress_migrate_reader;
