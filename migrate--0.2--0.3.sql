@@ -134,3 +134,19 @@ BEGIN
     END LOOP;
 END
 $$;
+
+/*
+ * The schema before the first migration was applied (SPEC §9): a rollback
+ * that ends at base compares the schema with it and warns of what the down
+ * scripts left behind.  Recorded by the apply that starts from base; not
+ * dumped (a restore starts without it).
+ */
+CREATE TABLE migrate.base_snapshot (
+    kind text NOT NULL,
+    identity text NOT NULL,
+    definition text,
+    PRIMARY KEY (kind, identity)
+);
+COMMENT ON TABLE migrate.base_snapshot IS 'the schema as it was before the first migration was applied, for migrate_rollback(''base'')';
+REVOKE ALL ON migrate.base_snapshot FROM PUBLIC;
+ALTER TABLE migrate.drift_state ADD COLUMN base_at timestamptz;

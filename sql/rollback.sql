@@ -95,4 +95,20 @@ SELECT migrate_current();
 SELECT relname FROM pg_class WHERE relname IN ('ta', 'tb', 'tc', 'td', 'te');
 SELECT migrate_rollback('base');
 
+-- a rollback that ends at base compares the schema with the one before the
+-- first migration was applied, and warns of what the down scripts left
+-- (here a typo that IF EXISTS hides)
+SELECT count(*) AS unregistered FROM (SELECT migrate_unregister(id) FROM migrate_status()) u;
+SELECT migrate_register('0001_f', 'CREATE TABLE tf (f int);', 'DROP TABLE tf;');
+SELECT migrate_register('0002_g', 'CREATE TABLE tg (g int); CREATE INDEX tg_g ON tg (g);',
+  'DROP TABLE IF EXISTS tgg;');
+SELECT migrate_apply();
+SELECT migrate_rollback('base');
+-- a rollback that does not end at base does not compare
+DROP TABLE tg;
+SELECT migrate_apply();
+SELECT migrate_rollback('-1');
+SELECT migrate_rollback('base', allow_data_loss => true);
+DROP TABLE tg;
+
 DROP EXTENSION migrate;

@@ -43,6 +43,11 @@ typedef enum CatalogQuery
 	Q_FINGERPRINT_FROM_SNAPSHOT,
 	Q_RECORD_FINGERPRINT,
 	Q_DDL_SINCE,
+	Q_BASE_AT,
+	Q_BASE,
+	Q_CLEAR_BASE,
+	Q_TAKE_BASE,
+	Q_SET_BASE_AT,
 	Q_CAPTURE_ON,
 	Q_SET_CAPTURE,
 	Q_LOG_DDL,
@@ -148,6 +153,28 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 	[Q_DDL_SINCE] = {
 		"SELECT count(*) FROM migrate.ddl_log"
 		" WHERE at >= (SELECT recorded_at FROM migrate.drift_state)",
+		0, {0}
+	},
+	[Q_BASE_AT] = {
+		"SELECT base_at FROM migrate.drift_state",
+		0, {0}
+	},
+	[Q_BASE] = {
+		"SELECT kind, identity, definition FROM migrate.base_snapshot"
+		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"",
+		0, {0}
+	},
+	[Q_CLEAR_BASE] = {
+		"DELETE FROM migrate.base_snapshot",
+		0, {0}
+	},
+	[Q_TAKE_BASE] = {
+		"INSERT INTO migrate.base_snapshot (kind, identity, definition)"
+		" SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
+		0, {0}
+	},
+	[Q_SET_BASE_AT] = {
+		"UPDATE migrate.drift_state SET base_at = clock_timestamp()",
 		0, {0}
 	},
 	[Q_CAPTURE_ON] = {
@@ -580,6 +607,53 @@ migrate_catalog_record_reference(bool fingerprint)
 			(void) run_query(Q_FINGERPRINT_FROM_SNAPSHOT, NULL, NULL, false);
 	}
 	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_record_base: the schema as it is, before the first
+ * migration is applied, becomes the one a rollback to base compares with.
+ */
+void
+migrate_catalog_record_base(void)
+{
+	OwnerContext oc;
+
+	if (migrate_catalog_version() < 3)
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_CLEAR_BASE, NULL, NULL, false);
+	(void) run_query(Q_TAKE_BASE, NULL, NULL, false);
+	(void) run_query(Q_SET_BASE_AT, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_base: the schema before the first migration was applied,
+ * or NULL if it was not recorded (before 0.3, or since a restore).
+ */
+Schema *
+migrate_catalog_base(void)
+{
+	OwnerContext oc;
+	Schema	   *s = NULL;
+	bool		isnull = true;
+
+	if (migrate_catalog_version() < 3)
+		return NULL;
+	owner_begin(&oc);
+	(void) run_query(Q_BASE_AT, NULL, NULL, true);
+	if (SPI_processed == 1)
+		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							 &isnull);
+	SPI_freetuptable(SPI_tuptable);
+	if (!isnull)
+	{
+		(void) run_query(Q_BASE, NULL, NULL, true);
+		MemoryContextSwitchTo(oc.caller_cxt);
+		s = migrate_schema_from_spi();
+	}
+	owner_end(&oc);
+	return s;
 }
 
 /*

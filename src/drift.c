@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 
 #include "migrate.h"
 
@@ -127,4 +129,74 @@ migrate_drift_warn(void)
 							   "%lld DDL commands were run outside migrations since the last apply or rollback",
 							   n, (long long) n),
 				 errhint("migrate_drift() lists what changed; migrate.ddl_log says who.")));
+}
+
+/*
+ * migrate_drift_record_base: an apply is about to apply the first
+ * migration: the schema as it is now is what a rollback to base should
+ * leave.
+ */
+void
+migrate_drift_record_base(void)
+{
+	migrate_catalog_record_base();
+}
+
+/* What differs from the schema before the first migration, by kind */
+typedef struct BaseDiff
+{
+	StringInfoData lists[3];	/* left over, gone, changed */
+	int			n;
+} BaseDiff;
+
+#define BASE_LISTED 20
+
+static void
+note_base_difference(void *arg, SchemaObject *obj, const char *before,
+					 const char *after)
+{
+	BaseDiff   *bd = (BaseDiff *) arg;
+	StringInfo	list = &bd->lists[before == NULL ? 0 : after == NULL ? 1 : 2];
+
+	if (bd->n++ < BASE_LISTED)
+		appendStringInfo(list, "%s%s %s", list->len > 0 ? ", " : "",
+						 obj->kind, obj->identity);
+}
+
+/*
+ * migrate_drift_check_base: a rollback rolled everything back.  Compare
+ * with the schema before the first migration was applied, and warn of what
+ * differs: a down script that forgot something (SPEC §9).
+ */
+void
+migrate_drift_check_base(void)
+{
+	static const char *const names[3] = {"Left over", "Gone", "Changed"};
+	Schema	   *base = migrate_catalog_base();
+	BaseDiff	bd;
+	StringInfoData detail;
+	int			i;
+
+	if (base == NULL)
+		return;
+	for (i = 0; i < 3; i++)
+		initStringInfo(&bd.lists[i]);
+	bd.n = 0;
+	(void) migrate_compare(base, migrate_describe(), note_base_difference, &bd);
+	if (bd.n == 0)
+		return;
+	initStringInfo(&detail);
+	for (i = 0; i < 3; i++)
+		if (bd.lists[i].len > 0)
+			appendStringInfo(&detail, "%s%s: %s", detail.len > 0 ? "; " : "",
+							 detail.len > 0 ? asc_tolower(names[i], strlen(names[i])) : names[i],
+							 bd.lists[i].data);
+	if (bd.n > BASE_LISTED)
+		appendStringInfo(&detail, "; and %d more", bd.n - BASE_LISTED);
+	ereport(WARNING,
+			(errmsg_plural("after the rollback to base, %d object differs from the schema before the first migration was applied",
+						   "after the rollback to base, %d objects differ from the schema before the first migration was applied",
+						   bd.n, bd.n),
+			 errdetail("%s.", detail.data),
+			 errhint("A down script does not undo all that its up script did; migrate_verify() finds which, before the migrations are applied again.")));
 }

@@ -269,12 +269,28 @@ migrate_apply(PG_FUNCTION_ARGS)
 	chosen = choose_pending(fcinfo, "migrate_apply()", true, &cat);
 	if (chosen != NIL)
 		migrate_drift_warn();
+	/* the first migration: what a rollback to base should leave */
+	if (chosen != NIL && cat->latest_applied < 0 && !PG_GETARG_BOOL(1))
+		migrate_drift_record_base();
 	n = migrate_execute(cat, chosen, false, PG_GETARG_BOOL(1),
 						PG_GETARG_BOOL(2));
 	if (n > 0 && !PG_GETARG_BOOL(1))
 		migrate_drift_record();
 	migrate_leave();
 	PG_RETURN_INT32(n);
+}
+
+/* How many migrations of cat are applied */
+static int
+applied_count(MigrateCatalog *cat)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < cat->n; i++)
+		if (cat->entries[i].applied)
+			n++;
+	return n;
 }
 
 /*
@@ -304,7 +320,11 @@ migrate_rollback(PG_FUNCTION_ARGS)
 		migrate_drift_warn();
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
 	if (n > 0 && !PG_GETARG_BOOL(1))
+	{
+		if (n == applied_count(cat))
+			migrate_drift_check_base();
 		migrate_drift_record();
+	}
 	migrate_leave();
 	PG_RETURN_INT32(n);
 }

@@ -162,6 +162,8 @@ extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
 extern struct Schema *migrate_catalog_reference(void);
 extern void migrate_catalog_record_reference(bool fingerprint);
+extern void migrate_catalog_record_base(void);
+extern struct Schema *migrate_catalog_base(void);
 extern int64 migrate_catalog_ddl_since_reference(void);
 extern bool migrate_catalog_capture_on(void);
 extern void migrate_catalog_set_capture(bool on);
@@ -310,6 +312,8 @@ extern int	migrate_drift_rows(Tuplestorestate *store, TupleDesc desc);
 extern int	migrate_drift_accept(void);
 extern void migrate_drift_record(void);
 extern void migrate_drift_warn(void);
+extern void migrate_drift_record_base(void);
+extern void migrate_drift_check_base(void);
 
 /* ---------- plan.c ---------- */
 
