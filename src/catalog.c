@@ -34,7 +34,6 @@ typedef enum CatalogQuery
 	Q_MARK_APPLIED,
 	Q_MARK_ROLLED_BACK,
 	Q_LOG,
-	Q_DESCRIBE,
 	Q_DRIFT_DIRTY,
 	Q_SNAPSHOT,
 	Q_MARK_DRIFT,
@@ -100,10 +99,6 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"INSERT INTO migrate.history (id, action, at, by, duration, checksum)"
 		" VALUES ($1, $2, $3, $4, $5, $6)",
 		6, {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, INTERVALOID, TEXTOID}
-	},
-	[Q_DESCRIBE] = {
-		"SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
-		0, {0}
 	},
 	[Q_DRIFT_DIRTY] = {
 		"SELECT dirty FROM migrate.drift_state",
@@ -490,6 +485,32 @@ have_drift_catalog(void)
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid("drift_state", nsp));
 }
 
+/* The rows of the last query, (kind, identity, definition) in key order */
+static Schema *
+schema_from_spi(void)
+{
+	Schema	   *s = palloc(sizeof(Schema));
+	uint64		i;
+
+	s->n = (int) SPI_processed;
+	s->objects = palloc(sizeof(SchemaObject) * Max(s->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *kind = SPI_getvalue(tup, desc, 1);
+		char	   *identity = SPI_getvalue(tup, desc, 2);
+		char	   *def = SPI_getvalue(tup, desc, 3);
+
+		s->objects[i].kind = kind;
+		s->objects[i].identity = identity;
+		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
+		s->objects[i].definition = def ? def : pstrdup("");
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return s;
+}
+
 /*
  * migrate_catalog_snapshot: the schema as recorded when the first change
  * outside migrations was about to happen, or NULL if none has happened
@@ -511,7 +532,7 @@ migrate_catalog_snapshot(void)
 		SPI_freetuptable(SPI_tuptable);
 		(void) run_query(Q_SNAPSHOT, NULL, NULL, false);
 		MemoryContextSwitchTo(oc.caller_cxt);
-		s = migrate_schema_from_spi();
+		s = schema_from_spi();
 	}
 	else
 		SPI_freetuptable(SPI_tuptable);
@@ -600,24 +621,4 @@ migrate_catalog_accept_drift(void)
 	owner_begin(&oc);
 	(void) run_query(Q_CLEAR_DRIFT, NULL, NULL, false);
 	owner_end(&oc);
-}
-
-/*
- * migrate_describe: the schema now, from migrate_schema(), in byte order.
- * Describing reads only the system catalogs; it runs as the extension's
- * owner like the rest of the bookkeeping, so a deploy role needs no
- * privilege on migrate_schema().
- */
-Schema *
-migrate_describe(void)
-{
-	OwnerContext oc;
-	Schema	   *s;
-
-	owner_begin(&oc);
-	(void) run_query(Q_DESCRIBE, NULL, NULL, false);
-	MemoryContextSwitchTo(oc.caller_cxt);
-	s = migrate_schema_from_spi();
-	owner_end(&oc);
-	return s;
 }
