@@ -1736,6 +1736,36 @@ migrate_describe(void)
 	return describe_run(&st, tops, n);
 }
 
+/* The relation that row objid of catalog (a trigger, policy, default) is of */
+static bool
+owner_relation(Oid catalog, Oid oidindex, AttrNumber oidcol, AttrNumber relcol,
+			   Oid objid, TopObject *top)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, oidindex, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+
+		top->classid = RelationRelationId;
+		top->objid = DatumGetObjectId(heap_getattr(tup, relcol,
+												   RelationGetDescr(rel),
+												   &isnull));
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 /*
  * The top-level object that address stands for, or false if none: an
  * index for its table, a constraint for its table or domain, a trigger,
@@ -1799,43 +1829,17 @@ top_object(const ObjectAddress *address, TopObject *top)
 			ReleaseSysCache(tup);
 			return true;
 		case TriggerRelationId:
+			return owner_relation(TriggerRelationId, TriggerOidIndexId,
+								  Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid,
+								  address->objectId, top);
 		case PolicyRelationId:
+			return owner_relation(PolicyRelationId, PolicyOidIndexId,
+								  Anum_pg_policy_oid, Anum_pg_policy_polrelid,
+								  address->objectId, top);
 		case AttrDefaultRelationId:
-			{
-				Relation	rel = table_open(address->classId, AccessShareLock);
-				AttrNumber	oidcol;
-				AttrNumber	relcol;
-				bool		found = false;
-
-				if (address->classId == TriggerRelationId)
-				{
-					oidcol = Anum_pg_trigger_oid;
-					relcol = Anum_pg_trigger_tgrelid;
-				}
-				else if (address->classId == PolicyRelationId)
-				{
-					oidcol = Anum_pg_policy_oid;
-					relcol = Anum_pg_policy_polrelid;
-				}
-				else
-				{
-					oidcol = Anum_pg_attrdef_oid;
-					relcol = Anum_pg_attrdef_adrelid;
-				}
-				tup = get_catalog_object_by_oid(rel, oidcol, address->objectId);
-				if (HeapTupleIsValid(tup))
-				{
-					bool		isnull;
-
-					top->classid = RelationRelationId;
-					top->objid = DatumGetObjectId(heap_getattr(tup, relcol,
-															   RelationGetDescr(rel),
-															   &isnull));
-					found = true;
-				}
-				table_close(rel, AccessShareLock);
-				return found;
-			}
+			return owner_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
+								  Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid,
+								  address->objectId, top);
 	}
 	return false;
 }
