@@ -43,16 +43,18 @@
  *
  * 2. If one of those locks is busy, another session is changing the object
  *    right now.  The object is then described inside a subtransaction that
- *    is always rolled back (so its locks go with it), waiting for the same
- *    locks for at most DESCRIBE_LOCK_TIMEOUT ms each: the other session
- *    usually commits within that, and a DROP then shows as an error.  On any
- *    error, the object is looked up again (gone: skipped) and tried again,
- *    from step 1, up to DESCRIBE_ATTEMPTS times; after that its row says
- *    that it could not be described, and the description goes on.  Only
- *    cancellation and a lack of resources are thrown, since they are not
- *    about the object.  Such a bounded wait delays the other session's DDL
- *    by as much at most, and never while we hold another object's lock, so
- *    it cannot take part in a deadlock.
+ *    is always rolled back (so the locks taken in it go with it), waiting
+ *    for the same locks for at most DESCRIBE_LOCK_TIMEOUT ms each: the other
+ *    session usually commits within that, and the object is then described
+ *    as that left it, or found gone.  On any error (the wait ran out, or
+ *    what was being read was dropped), the object is looked up again (gone:
+ *    skipped) and tried again, from step 1, up to DESCRIBE_ATTEMPTS times;
+ *    after that its row says that it could not be described, and the
+ *    description goes on.  Only cancellation and a lack of resources are
+ *    thrown, since they are not about the object.  Such a wait delays
+ *    another session by as much at most (a lock request queued behind
+ *    ours), and it ends long before deadlock_timeout, so no deadlock can be
+ *    reported for it, to us or to the other session.
  *
  * Nothing here runs code that another role can define: only PostgreSQL's
  * own C functions (ruleutils, the syscache, GetComment(), format_type()),
