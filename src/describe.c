@@ -1578,11 +1578,53 @@ describe_begin(DescribeState *st, bool whole)
 	MemoryContextSwitchTo(st->result_cxt);
 }
 
+/* A row and when it was described, for sorting */
+typedef struct RowRef
+{
+	SchemaObject *row;
+	int			seq;
+} RowRef;
+
 static int
 compare_rows(const void *a, const void *b)
 {
-	return strcmp(((const SchemaObject *) a)->key,
-				  ((const SchemaObject *) b)->key);
+	const RowRef *x = (const RowRef *) a;
+	const RowRef *y = (const RowRef *) b;
+	int			cmp = strcmp(x->row->key, y->row->key);
+
+	if (cmp != 0)
+		return cmp;
+	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
+}
+
+/*
+ * The rows in byte order of key, each key once.  Objects are described one
+ * after the other, so a rename committed in between could give two of them
+ * the same name (a swap of two names, say): the one described last is as
+ * the catalog is now, and is kept.  The drift reference's primary key and
+ * migrate_compare() rely on keys being unique.
+ */
+static Schema *
+sorted_rows(DescribeState *st)
+{
+	RowRef	   *refs = palloc(sizeof(RowRef) * Max(st->n, 1));
+	Schema	   *s = palloc(sizeof(Schema));
+	int			i;
+
+	for (i = 0; i < st->n; i++)
+	{
+		refs[i].row = &st->rows[i];
+		refs[i].seq = i;
+	}
+	qsort(refs, st->n, sizeof(RowRef), compare_rows);
+	s->objects = palloc(sizeof(SchemaObject) * Max(st->n, 1));
+	s->n = 0;
+	for (i = 0; i < st->n; i++)
+		if (i + 1 == st->n || strcmp(refs[i].row->key, refs[i + 1].row->key) != 0)
+			s->objects[s->n++] = *refs[i].row;
+	pfree(refs);
+	pfree(st->rows);
+	return s;
 }
 
 static int
@@ -1602,7 +1644,6 @@ compare_tops(const void *a, const void *b)
 static Schema *
 describe_run(DescribeState *st, TopObject *tops, int ntops)
 {
-	Schema	   *s;
 	int			i;
 
 	PG_TRY();
@@ -1629,11 +1670,7 @@ describe_run(DescribeState *st, TopObject *tops, int ntops)
 	AtEOXact_GUC(true, st->guc_nestlevel);
 	MemoryContextDelete(st->work_cxt);
 
-	qsort(st->rows, st->n, sizeof(SchemaObject), compare_rows);
-	s = palloc(sizeof(Schema));
-	s->n = st->n;
-	s->objects = st->rows;
-	return s;
+	return sorted_rows(st);
 }
 
 /* Append the OIDs listed by scanning catalog under the snapshot */
