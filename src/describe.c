@@ -237,7 +237,8 @@ comment_text(DescribeState *st, Oid objoid, Oid classoid, int32 subid)
 
 /*
  * Call one of ruleutils' SQL-callable functions on arg0 (and arg1), as the
- * SQL version did, with the same pretty-printing: NULL if it returns NULL.
+ * SQL version did, so that the pretty-printing is the same; NULL if it
+ * returns NULL (for an object gone), where DirectFunctionCall would throw.
  */
 static char *
 deparse(PGFunction fn, Datum arg0, bool two_args, Datum arg1)
