@@ -436,8 +436,10 @@ lock_referenced(Oid classid, Oid objid, Oid self, bool wait)
 	table_close(rel, AccessShareLock);
 
 	foreach(lc, relids)
+	{
 		if (!lock_relation(lfirst_oid(lc), wait))
-		return false;
+			return false;
+	}
 	return true;
 }
 
@@ -463,17 +465,21 @@ lock_object(Oid classid, Oid objid, bool wait)
 			relkind == RELKIND_MATVIEW)
 		{
 			foreach(lc, relation_indexes(objid))
+			{
 				if (!lock_relation(lfirst_oid(lc), wait))
-				return false;
+					return false;
+			}
 		}
 		if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
 		{
 			foreach(lc, rows_of(RewriteRelationId, RewriteRelRulenameIndexId,
 								Anum_pg_rewrite_ev_class, Anum_pg_rewrite_oid,
 								objid))
+			{
 				if (!lock_referenced(RewriteRelationId, lfirst_oid(lc), objid,
 									 wait))
-				return false;
+					return false;
+			}
 		}
 		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 			relkind == RELKIND_FOREIGN_TABLE)
@@ -481,9 +487,11 @@ lock_object(Oid classid, Oid objid, bool wait)
 			foreach(lc, rows_of(PolicyRelationId, PolicyPolrelidPolnameIndexId,
 								Anum_pg_policy_polrelid, Anum_pg_policy_oid,
 								objid))
+			{
 				if (!lock_referenced(PolicyRelationId, lfirst_oid(lc), objid,
 									 wait))
-				return false;
+					return false;
+			}
 		}
 		return true;
 	}
@@ -1903,8 +1911,10 @@ migrate_describe_objects(List *addresses)
 	MemoryContextSwitchTo(st.work_cxt);
 	tops = palloc(sizeof(TopObject) * Max(list_length(addresses), 1));
 	foreach(lc, addresses)
+	{
 		if (top_object((ObjectAddress *) lfirst(lc), &tops[n]))
-		n++;
+			n++;
+	}
 	qsort(tops, n, sizeof(TopObject), compare_tops);
 	for (i = 0; i < n; i++)
 		if (unique == 0 || compare_tops(&tops[unique - 1], &tops[i]) != 0)
