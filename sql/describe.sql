@@ -103,6 +103,12 @@ CREATE INDEX "Odd Index" ON "describe Other"."Mixed Case" ("select");
 CREATE FUNCTION "describe Other"."Func"("Arg" int, VARIADIC rest text[]) RETURNS SETOF text
   LANGUAGE sql STABLE AS $$SELECT unnest(rest) LIMIT "Arg"$$;
 
+-- typed and inheriting tables, an enum label with a quote, a non-ASCII name
+CREATE TABLE describe.typed OF describe.pair (a WITH OPTIONS NOT NULL);
+CREATE TABLE describe.heir (extra int) INHERITS (describe.child);
+CREATE TYPE describe.quotes AS ENUM ('it''s', 'a "b"', 'é');
+CREATE TABLE describe."café" ("größe" int DEFAULT 1);
+
 -- policies
 CREATE POLICY p_read ON describe.parent FOR SELECT
   TO regress_describe_reader, "regress describe Quoted" USING (n > 0);
@@ -175,6 +181,26 @@ COMMENT ON TRIGGER parent_touch ON describe.parent IS 'touches';
 -- an extension's objects are not described (tablefunc's composite types are,
 -- in part: see below), nor is anything temporary
 CREATE EXTENSION tablefunc SCHEMA describe;
+-- objects made members by hand: a schema (nothing in it is described), a
+-- table, a sequence, a view, a function, a domain and a composite type.
+-- As in 0.2, the member table's index and the member domain's constraint
+-- are still described, and so are the member composite type's columns
+CREATE SCHEMA describe_ext;
+CREATE TABLE describe_ext.hidden (id int PRIMARY KEY);
+ALTER EXTENSION tablefunc ADD SCHEMA describe_ext;
+CREATE TABLE describe.ext_t (id int PRIMARY KEY, v text CHECK (v <> ''));
+CREATE TRIGGER ext_t_trg BEFORE INSERT ON describe.ext_t FOR EACH ROW EXECUTE FUNCTION describe.trg();
+ALTER EXTENSION tablefunc ADD TABLE describe.ext_t;
+CREATE SEQUENCE describe.ext_s;
+ALTER EXTENSION tablefunc ADD SEQUENCE describe.ext_s;
+CREATE VIEW describe.ext_v AS SELECT 1 AS one;
+ALTER EXTENSION tablefunc ADD VIEW describe.ext_v;
+CREATE FUNCTION describe.ext_f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER EXTENSION tablefunc ADD FUNCTION describe.ext_f();
+CREATE DOMAIN describe.ext_d AS int CONSTRAINT ext_d_check CHECK (VALUE > 0);
+ALTER EXTENSION tablefunc ADD DOMAIN describe.ext_d;
+CREATE TYPE describe.ext_c AS (a int);
+ALTER EXTENSION tablefunc ADD TYPE describe.ext_c;
 CREATE TEMP TABLE describe_temp (a int PRIMARY KEY);
 CREATE TEMP VIEW describe_temp_v AS SELECT a FROM describe_temp;
 CREATE FUNCTION pg_temp.describe_temp_f() RETURNS int LANGUAGE sql AS 'SELECT 1';
