@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 # iterations of each churning session, and calls of each function
-my $iterations = 400;
+my $iterations = 600;
 my $calls = 200;
 
 my $node = PostgreSQL::Test::Cluster->new('main');
