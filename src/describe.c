@@ -1682,7 +1682,7 @@ describe_run(DescribeState *st, TopObject *tops, int ntops)
 	return sorted_rows(st);
 }
 
-/* Append the OIDs listed by scanning catalog under the snapshot */
+/* Append a top-level object to tops, growing it as needed */
 static void
 add_top(TopObject **tops, int *n, int *max, Oid classid, Oid objid)
 {
