@@ -18,13 +18,14 @@ OBJS = \
 	src/drift.o \
 	src/capture.o \
 	src/locking.o \
+	src/describe.o \
 	src/verify.o
 
 EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules verify drift upgrade security
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift upgrade security
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile

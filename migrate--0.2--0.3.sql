@@ -17,6 +17,20 @@ COMMENT ON TABLE migrate.writer_lock IS 'locked by every writer of the migrate e
 REVOKE ALL ON migrate.writer_lock FROM PUBLIC;
 
 /*
+ * migrate_schema() in C (SPEC §9, §14): the same rows as the PL/pgSQL
+ * version of 0.2, but each object is described under a lock taken without
+ * waiting and released at once, so that another session's DDL never makes
+ * it fail and is never blocked by it.
+ */
+CREATE OR REPLACE FUNCTION migrate_schema(OUT kind text, OUT identity text, OUT definition text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_schema'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_schema()
+    IS 'the user schema, one row per object with its identity and definition, stable across OIDs and dump/restore';
+REVOKE ALL ON FUNCTION migrate_schema() FROM PUBLIC;
+
+/*
  * Drift (SPEC §9).  Up to 0.2 the event trigger migrate_ddl_start recorded
  * the reference lazily, before the first DDL command run outside migrations
  * after an apply, and marked the one row of migrate.drift_state: every DDL

@@ -34,7 +34,6 @@ typedef enum CatalogQuery
 	Q_MARK_APPLIED,
 	Q_MARK_ROLLED_BACK,
 	Q_LOG,
-	Q_DESCRIBE,
 	Q_RECORDED_AT,
 	Q_SNAPSHOT,
 	Q_CLEAR_SNAPSHOT,
@@ -109,10 +108,6 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"INSERT INTO migrate.history (id, action, at, by, duration, checksum)"
 		" VALUES ($1, $2, $3, $4, $5, $6)",
 		6, {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, INTERVALOID, TEXTOID}
-	},
-	[Q_DESCRIBE] = {
-		"SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
-		0, {0}
 	},
 	[Q_RECORDED_AT] = {
 		"SELECT recorded_at FROM migrate.drift_state",
@@ -548,6 +543,32 @@ migrate_catalog_version(void)
 	return 1;
 }
 
+/* The rows of the last query, (kind, identity, definition) in key order */
+static Schema *
+schema_from_spi(void)
+{
+	Schema	   *s = palloc(sizeof(Schema));
+	uint64		i;
+
+	s->n = (int) SPI_processed;
+	s->objects = palloc(sizeof(SchemaObject) * Max(s->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *kind = SPI_getvalue(tup, desc, 1);
+		char	   *identity = SPI_getvalue(tup, desc, 2);
+		char	   *def = SPI_getvalue(tup, desc, 3);
+
+		s->objects[i].kind = kind;
+		s->objects[i].identity = identity;
+		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
+		s->objects[i].definition = def ? def : pstrdup("");
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return s;
+}
+
 /*
  * migrate_catalog_reference: the reference of migrate_drift(), the schema as
  * the last apply, rollback or migrate_accept_drift() recorded it, or NULL
@@ -572,7 +593,7 @@ migrate_catalog_reference(void)
 	{
 		(void) run_query(Q_SNAPSHOT, NULL, NULL, true);
 		MemoryContextSwitchTo(oc.caller_cxt);
-		s = migrate_schema_from_spi();
+		s = schema_from_spi();
 	}
 	owner_end(&oc);
 	return s;
@@ -650,7 +671,7 @@ migrate_catalog_base(void)
 	{
 		(void) run_query(Q_BASE, NULL, NULL, true);
 		MemoryContextSwitchTo(oc.caller_cxt);
-		s = migrate_schema_from_spi();
+		s = schema_from_spi();
 	}
 	owner_end(&oc);
 	return s;
@@ -735,24 +756,4 @@ migrate_catalog_log_ddl(bool dropped, const char *tag)
 	values[1] = CStringGetTextDatum(tag);
 	(void) run_query(dropped ? Q_LOG_DROP : Q_LOG_DDL, values, NULL, false);
 	owner_end(&oc);
-}
-
-/*
- * migrate_describe: the schema now, from migrate_schema(), in byte order.
- * Describing reads only the system catalogs; it runs as the extension's
- * owner like the rest of the bookkeeping, so a deploy role needs no
- * privilege on migrate_schema().
- */
-Schema *
-migrate_describe(void)
-{
-	OwnerContext oc;
-	Schema	   *s;
-
-	owner_begin(&oc);
-	(void) run_query(Q_DESCRIBE, NULL, NULL, false);
-	MemoryContextSwitchTo(oc.caller_cxt);
-	s = migrate_schema_from_spi();
-	owner_end(&oc);
-	return s;
 }

@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -41,6 +42,7 @@ PG_FUNCTION_INFO_V1(migrate_status);
 PG_FUNCTION_INFO_V1(migrate_current);
 PG_FUNCTION_INFO_V1(migrate_checksum_sql);
 PG_FUNCTION_INFO_V1(migrate_plan);
+PG_FUNCTION_INFO_V1(migrate_schema);
 PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
@@ -475,6 +477,41 @@ migrate_checksum_sql(PG_FUNCTION_ARGS)
 
 	migrate_checksum(VARDATA_ANY(script), VARSIZE_ANY_EXHDR(script), checksum);
 	PG_RETURN_TEXT_P(cstring_to_text(checksum));
+}
+
+/*
+ * migrate_schema()
+ *		The schema described (SPEC §9): one row (kind, identity, definition)
+ *		per user object, in byte order of kind and identity.
+ */
+Datum
+migrate_schema(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "migrate_schema",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	Schema	   *s = migrate_describe();
+	int			i;
+
+	for (i = 0; i < s->n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(s->objects[i].kind);
+		values[1] = CStringGetTextDatum(s->objects[i].identity);
+		values[2] = CStringGetTextDatum(s->objects[i].definition);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+		pfree(DatumGetPointer(values[2]));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
 }
 
 /*

@@ -15,7 +15,8 @@
  *	  dataloss.c refusing statements that would destroy data
  *	  locking.c  lock timeout and retries around each migration
  *	  plan.c     migrate_plan()
- *	  verify.c   migrate_verify()
+ *	  describe.c the schema described: migrate_schema() (describe.h)
+ *	  verify.c   migrate_verify(), drift
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +29,8 @@
 #include "access/tupdesc.h"
 #include "nodes/pg_list.h"
 #include "utils/tuplestore.h"
+
+#include "describe.h"
 
 /* Longest id accepted, in characters (all ASCII). */
 #define MIGRATE_ID_MAXLEN		200
@@ -160,10 +163,10 @@ extern void migrate_catalog_mark_applied(const char *id, const char *checksum,
 extern void migrate_catalog_mark_rolled_back(const char *id);
 extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
-extern struct Schema *migrate_catalog_reference(void);
+extern Schema *migrate_catalog_reference(void);
 extern void migrate_catalog_record_reference(bool fingerprint);
 extern void migrate_catalog_record_base(void);
-extern struct Schema *migrate_catalog_base(void);
+extern Schema *migrate_catalog_base(void);
 extern int64 migrate_catalog_ddl_since_reference(void);
 extern bool migrate_catalog_capture_on(void);
 extern void migrate_catalog_set_capture(bool on);
@@ -281,26 +284,9 @@ extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 
 /* ---------- verify.c ---------- */
 
-/* One object of a schema description (migrate_schema()) */
-typedef struct SchemaObject
-{
-	char	   *kind;
-	char	   *identity;
-	char	   *key;			/* kind and identity, for ordering */
-	char	   *definition;
-} SchemaObject;
-
-typedef struct Schema
-{
-	int			n;
-	SchemaObject *objects;		/* in byte order of key */
-} Schema;
-
 typedef void (*MigrateDiffFn) (void *arg, SchemaObject *obj,
 							   const char *before, const char *after);
 
-extern Schema *migrate_schema_from_spi(void);
-extern Schema *migrate_describe(void);
 extern int	migrate_compare(Schema *before, Schema *after, MigrateDiffFn emit,
 							void *arg);
 extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,

@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -28,32 +27,6 @@ typedef struct VerifyContext
 	Tuplestorestate *store;
 	TupleDesc	desc;
 } VerifyContext;
-
-/* Fill s from the result of a query of (kind, identity, definition) */
-Schema *
-migrate_schema_from_spi(void)
-{
-	Schema	   *s = palloc(sizeof(Schema));
-	uint64		i;
-
-	s->n = (int) SPI_processed;
-	s->objects = palloc(sizeof(SchemaObject) * Max(s->n, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *kind = SPI_getvalue(tup, desc, 1);
-		char	   *identity = SPI_getvalue(tup, desc, 2);
-		char	   *def = SPI_getvalue(tup, desc, 3);
-
-		s->objects[i].kind = kind;
-		s->objects[i].identity = identity;
-		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
-		s->objects[i].definition = def ? def : pstrdup("");
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return s;
-}
 
 /*
  * migrate_compare: call emit for every object that differs between before

@@ -1,0 +1,1924 @@
+/*-------------------------------------------------------------------------
+ *
+ * describe.c
+ *	  The schema described (SPEC §9): one row (kind, identity, definition)
+ *	  per user object, for migrate_schema(), migrate_verify() and drift.
+ *
+ * What is described: every schema but the system ones, migrate and those of
+ * extensions; in them, tables (partitioned, unlogged and foreign ones too),
+ * views, materialized views, sequences and composite types with their
+ * columns, and tables with their constraints, indexes, triggers and
+ * policies; functions, procedures and aggregates; enums, domains with their
+ * constraints, and ranges.  Extension members and temporary objects are
+ * left out.  Objects are identified by name, never by OID, and definitions
+ * come from PostgreSQL's own deparsing functions (ruleutils.c), called with
+ * search_path set to pg_catalog, pg_temp so that every other name they print
+ * is schema-qualified.  The rows are exactly those of the PL/pgSQL
+ * migrate_schema() of version 0.2 (test/compare/old_schema.sql), so that
+ * references and fingerprints recorded before an update still compare.
+ *
+ * Concurrent DDL (SPEC §14).  The catalogs are listed under one registered
+ * snapshot, but the deparsing functions read the syscache, which follows
+ * what other sessions commit: an object dropped between the listing and its
+ * deparsing made the SQL version fail with "cache lookup failed" or "could
+ * not open relation" (XX000).  Here each top-level object (a schema; a
+ * relation with its columns, constraints, indexes, triggers and policies; a
+ * routine; a type with its constraints) is described on its own, and one
+ * function per kind describes it, for migrate_describe() and
+ * migrate_describe_objects() alike:
+ *
+ * 1. Its locks are taken without waiting: AccessShareLock on a relation,
+ *    on its indexes and on the relations that the queries of its views or
+ *    policies read (the deparser locks those, waiting, and keeps them to the
+ *    end of the transaction), or on the schema, routine or type itself, and
+ *    on the relations a routine's SQL body reads.  DROP takes
+ *    AccessExclusiveLock on each of these (AcquireDeletionLock()), and the
+ *    commands that change what is described take a lock that conflicts too,
+ *    so while we hold ours the object stays as it is.  Taking a lock
+ *    processed the invalidations others sent, so the object is looked up
+ *    again in the syscache (gone: skipped), described, and its locks are
+ *    released at once: they belong to a resource owner of our own, which
+ *    also owns the locks the deparser took.  So at most one object's locks
+ *    are held at a time, none is waited for, and none is kept.
+ *
+ * 2. If one of those locks is busy, another session is changing the object
+ *    right now.  The object is then described inside a subtransaction that
+ *    is always rolled back (so the locks taken in it go with it), waiting
+ *    for the same locks for at most DESCRIBE_LOCK_TIMEOUT ms each: the other
+ *    session usually commits within that, and the object is then described
+ *    as that left it, or found gone.  On any error (the wait ran out, or
+ *    what was being read was dropped), the object is looked up again (gone:
+ *    skipped) and tried again, from step 1, up to DESCRIBE_ATTEMPTS times;
+ *    after that its row says that it could not be described, and the
+ *    description goes on.  Only cancellation and a lack of resources are
+ *    thrown, since they are not about the object.  Such a wait delays
+ *    another session by as much at most (a lock request queued behind
+ *    ours), and it ends long before deadlock_timeout, so no deadlock can be
+ *    reported for it, to us or to the other session.
+ *
+ * Nothing here runs code that another role can define: only PostgreSQL's
+ * own C functions (ruleutils, the syscache, GetComment(), format_type()),
+ * no SPI on a user relation, and every name is resolved with search_path
+ * set to pg_catalog, pg_temp.
+ *
+ * Memory: the rows are allocated in the caller's memory context, everything
+ * else for one top-level object in a context reset after it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_description.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_range.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_sequence.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/comment.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "describe.h"
+#include "migrate.h"
+
+/* How often a busy object is tried before its row says so */
+#define DESCRIBE_ATTEMPTS		3
+
+/* The longest wait for one lock of a busy object, in ms */
+#define DESCRIBE_LOCK_TIMEOUT	10
+
+#define NOT_DESCRIBED	"not described: another session was changing it"
+
+typedef struct MemberKey
+{
+	Oid			classid;
+	Oid			objid;
+} MemberKey;
+
+typedef struct CommentKey
+{
+	Oid			objoid;
+	Oid			classoid;
+	int32		objsubid;
+} CommentKey;
+
+typedef struct CommentEntry
+{
+	CommentKey	key;
+	char	   *text;
+} CommentEntry;
+
+/* A namespace as the description sees it */
+typedef struct NamespaceEntry
+{
+	Oid			oid;			/* hash key */
+	bool		described;		/* in scope: its objects are described */
+	char	   *quoted;			/* its name, quoted as an identifier */
+} NamespaceEntry;
+
+typedef struct DescribeState
+{
+	MemoryContext result_cxt;	/* the rows */
+	MemoryContext work_cxt;		/* what lasts the whole description */
+	MemoryContext object_cxt;	/* one top-level object's, reset after it */
+	ResourceOwner caller_owner;
+	ResourceOwner owner;		/* the locks of the object being described */
+	Snapshot	snapshot;		/* what is listed */
+	int			guc_nestlevel;
+	HTAB	   *members;		/* MemberKey of every extension member */
+	HTAB	   *comments;		/* pg_description, or NULL: GetComment() */
+	HTAB	   *namespaces;		/* NamespaceEntry by OID */
+	int			n;
+	int			max;
+	SchemaObject *rows;
+} DescribeState;
+
+/* A top-level object */
+typedef struct TopObject
+{
+	Oid			classid;
+	Oid			objid;
+} TopObject;
+
+typedef struct WaitingArgs
+{
+	DescribeState *st;
+	Oid			classid;
+	Oid			objid;
+} WaitingArgs;
+
+
+/* ---------- rows and the strings in them ---------- */
+
+static void
+emit(DescribeState *st, const char *kind, const char *identity,
+	 const char *definition)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->result_cxt);
+	SchemaObject *o;
+
+	if (st->n >= st->max)
+	{
+		st->max *= 2;
+		st->rows = repalloc(st->rows, sizeof(SchemaObject) * st->max);
+	}
+	o = &st->rows[st->n++];
+	o->kind = unconstify(char *, kind);
+	o->key = psprintf("%s%c%s", kind, '\x01', identity);
+	o->identity = o->key + strlen(kind) + 1;
+	o->definition = pstrdup(definition);
+	MemoryContextSwitchTo(old);
+}
+
+/* A role's name as pg_get_userbyid() gives it */
+static const char *
+user_name(Oid roleid)
+{
+	char	   *name = GetUserNameFromId(roleid, true);
+
+	return name ? name : psprintf("unknown (OID=%u)", roleid);
+}
+
+/* An array's text form (ACLs, options); NULL gives "", as format('%s') */
+static const char *
+array_text(Datum array, bool isnull)
+{
+	return isnull ? "" : OidOutputFunctionCall(F_ARRAY_OUT, array);
+}
+
+static const char *
+comment_text(DescribeState *st, Oid objoid, Oid classoid, int32 subid)
+{
+	char	   *text;
+
+	if (st->comments)
+	{
+		CommentKey	key;
+		CommentEntry *entry;
+
+		key.objoid = objoid;
+		key.classoid = classoid;
+		key.objsubid = subid;
+		entry = hash_search(st->comments, &key, HASH_FIND, NULL);
+		return entry ? entry->text : "";
+	}
+	text = GetComment(objoid, classoid, subid);
+	return text ? text : "";
+}
+
+/*
+ * Call one of ruleutils' SQL-callable functions on arg0 (and arg1), as the
+ * SQL version did, so that the pretty-printing is the same; NULL if it
+ * returns NULL (for an object gone), where DirectFunctionCall would throw.
+ */
+static char *
+deparse(PGFunction fn, Datum arg0, bool two_args, Datum arg1)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, two_args ? 2 : 1, InvalidOid,
+							 NULL, NULL);
+	fcinfo->args[0].value = arg0;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = arg1;
+	fcinfo->args[1].isnull = false;
+	result = (*fn) (fcinfo);
+	if (fcinfo->isnull)
+		return NULL;
+	return TextDatumGetCString(result);
+}
+
+static char *
+deparse_oid(PGFunction fn, Oid oid)
+{
+	return deparse(fn, ObjectIdGetDatum(oid), false, (Datum) 0);
+}
+
+/* pg_get_expr(expr, relid); "" for a NULL expression or result */
+static const char *
+deparse_expr(Datum expr, bool isnull, Oid relid)
+{
+	char	   *s;
+
+	if (isnull)
+		return "";
+	s = deparse(pg_get_expr, expr, true, ObjectIdGetDatum(relid));
+	return s ? s : "";
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+
+/* ---------- scope ---------- */
+
+static bool
+is_member(DescribeState *st, Oid classid, Oid objid)
+{
+	MemberKey	key;
+
+	key.classid = classid;
+	key.objid = objid;
+	return hash_search(st->members, &key, HASH_FIND, NULL) != NULL;
+}
+
+/* The schemas whose objects are never described, by name */
+static bool
+namespace_name_described(const char *name)
+{
+	return strcmp(name, "pg_catalog") != 0 &&
+		strcmp(name, "information_schema") != 0 &&
+		strcmp(name, "pg_toast") != 0 &&
+		strcmp(name, "migrate") != 0 &&
+		strncmp(name, "pg_temp_", 8) != 0 &&
+		strncmp(name, "pg_toast_temp_", 14) != 0;
+}
+
+static NamespaceEntry *
+lookup_namespace(DescribeState *st, Oid nspid)
+{
+	NamespaceEntry *entry;
+	bool		found;
+
+	entry = hash_search(st->namespaces, &nspid, HASH_ENTER, &found);
+	if (!found)
+	{
+		HeapTuple	tup = SearchSysCache1(NAMESPACEOID,
+										  ObjectIdGetDatum(nspid));
+
+		entry->described = false;
+		entry->quoted = NULL;
+		if (HeapTupleIsValid(tup))
+		{
+			const char *name = NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname);
+
+			entry->described = namespace_name_described(name) &&
+				!is_member(st, NamespaceRelationId, nspid);
+			entry->quoted = MemoryContextStrdup(st->work_cxt,
+												quote_identifier(name));
+			ReleaseSysCache(tup);
+		}
+	}
+	return entry;
+}
+
+static char *
+qualified(NamespaceEntry *nsp, const char *name)
+{
+	return psprintf("%s.%s", nsp->quoted, quote_identifier(name));
+}
+
+
+/* ---------- what belongs to a relation ---------- */
+
+/* The indexes of a relation */
+static List *
+relation_indexes(Oid relid)
+{
+	Relation	rel = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+		result = lappend_oid(result,
+							 ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/* The OIDs of the rows of catalog whose key column equals relid */
+static List *
+rows_of(Oid catalog, Oid index, AttrNumber keycol, AttrNumber oidcol,
+		Oid relid)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, keycol, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+
+		result = lappend_oid(result,
+							 DatumGetObjectId(heap_getattr(tup, oidcol,
+														   RelationGetDescr(rel),
+														   &isnull)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+
+/* ---------- locks ---------- */
+
+static bool
+lock_relation(Oid relid, bool wait)
+{
+	if (!wait)
+		return ConditionalLockRelationOid(relid, AccessShareLock);
+	LockRelationOid(relid, AccessShareLock);
+	return true;
+}
+
+/*
+ * Lock the relations other than self that object (a view's rule, a policy,
+ * a routine with an SQL body) depends on: those its queries read, which the
+ * deparser would otherwise lock itself, waiting.
+ */
+static bool
+lock_referenced(Oid classid, Oid objid, Oid self, bool wait)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == RelationRelationId && dep->refobjid != self)
+			relids = list_append_unique_oid(relids, dep->refobjid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, relids)
+	{
+		if (!lock_relation(lfirst_oid(lc), wait))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Take the locks that keep a top-level object as it is while it is
+ * described (see the top of the file).  Without wait, false if one is busy;
+ * with wait, each wait is bounded by lock_timeout.  The locks go to
+ * CurrentResourceOwner.
+ */
+static bool
+lock_object(Oid classid, Oid objid, bool wait)
+{
+	if (classid == RelationRelationId)
+	{
+		char		relkind;
+		ListCell   *lc;
+
+		if (!lock_relation(objid, wait))
+			return false;
+		/* the lock processed invalidations: this is the relation now */
+		relkind = get_rel_relkind(objid);
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+			relkind == RELKIND_MATVIEW)
+		{
+			foreach(lc, relation_indexes(objid))
+			{
+				if (!lock_relation(lfirst_oid(lc), wait))
+					return false;
+			}
+		}
+		if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
+		{
+			foreach(lc, rows_of(RewriteRelationId, RewriteRelRulenameIndexId,
+								Anum_pg_rewrite_ev_class, Anum_pg_rewrite_oid,
+								objid))
+			{
+				if (!lock_referenced(RewriteRelationId, lfirst_oid(lc), objid,
+									 wait))
+					return false;
+			}
+		}
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+			relkind == RELKIND_FOREIGN_TABLE)
+		{
+			foreach(lc, rows_of(PolicyRelationId, PolicyPolrelidPolnameIndexId,
+								Anum_pg_policy_polrelid, Anum_pg_policy_oid,
+								objid))
+			{
+				if (!lock_referenced(PolicyRelationId, lfirst_oid(lc), objid,
+									 wait))
+					return false;
+			}
+		}
+		return true;
+	}
+
+	if (wait)
+		LockDatabaseObject(classid, objid, 0, AccessShareLock);
+	else if (!ConditionalLockDatabaseObject(classid, objid, 0, AccessShareLock))
+		return false;
+
+	if (classid == ProcedureRelationId)
+	{
+		HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid));
+		bool		has_body;
+
+		if (!HeapTupleIsValid(tup))
+			return true;
+		has_body = !heap_attisnull(tup, Anum_pg_proc_prosqlbody, NULL);
+		ReleaseSysCache(tup);
+		if (has_body && !lock_referenced(ProcedureRelationId, objid,
+										 InvalidOid, wait))
+			return false;
+	}
+	return true;
+}
+
+static void
+unlock_object(Oid classid, Oid objid)
+{
+	if (classid == RelationRelationId)
+		UnlockRelationOid(objid, AccessShareLock);
+	else
+		UnlockDatabaseObject(classid, objid, 0, AccessShareLock);
+}
+
+/* Release every lock of owner: ours and those the deparser took */
+static void
+release_locks(ResourceOwner owner)
+{
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_LOCKS, false, false);
+}
+
+static bool
+object_exists(Oid classid, Oid objid)
+{
+	switch (classid)
+	{
+		case NamespaceRelationId:
+			return SearchSysCacheExists1(NAMESPACEOID, ObjectIdGetDatum(objid));
+		case RelationRelationId:
+			return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(objid));
+		case ProcedureRelationId:
+			return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(objid));
+		case TypeRelationId:
+			return SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(objid));
+	}
+	return false;
+}
+
+
+/* ---------- one function per kind of top-level object ---------- */
+
+static void
+describe_namespace(DescribeState *st, Oid nspid)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	Form_pg_namespace nsp;
+	bool		isnull;
+	Datum		acl;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	nsp = (Form_pg_namespace) GETSTRUCT(tup);
+	if (namespace_name_described(NameStr(nsp->nspname)) &&
+		!is_member(st, NamespaceRelationId, nspid))
+	{
+		acl = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl,
+							  &isnull);
+		emit(st, "schema", quote_identifier(NameStr(nsp->nspname)),
+			 psprintf("owner %s; acl %s; comment %s",
+					  user_name(nsp->nspowner), array_text(acl, isnull),
+					  comment_text(st, nspid, NamespaceRelationId, 0)));
+	}
+	ReleaseSysCache(tup);
+}
+
+/* The default expressions of a relation, by attnum */
+typedef struct Defaults
+{
+	bool		loaded;
+	int			n;
+	AttrNumber *attnums;
+	text	  **exprs;
+} Defaults;
+
+static text *
+column_default(Oid relid, Defaults *defs, AttrNumber attnum)
+{
+	int			i;
+
+	if (!defs->loaded)
+	{
+		Relation	rel = table_open(AttrDefaultRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+		int			max = 8;
+
+		defs->loaded = true;
+		defs->attnums = palloc(sizeof(AttrNumber) * max);
+		defs->exprs = palloc(sizeof(text *) * max);
+		ScanKeyInit(&key, Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(rel, AttrDefaultIndexId, true, NULL, 1, &key);
+		while ((tup = systable_getnext(scan)) != NULL)
+		{
+			bool		isnull;
+			Datum		bin = heap_getattr(tup, Anum_pg_attrdef_adbin,
+										   RelationGetDescr(rel), &isnull);
+
+			if (isnull)
+				continue;
+			if (defs->n >= max)
+			{
+				max *= 2;
+				defs->attnums = repalloc(defs->attnums, sizeof(AttrNumber) * max);
+				defs->exprs = repalloc(defs->exprs, sizeof(text *) * max);
+			}
+			defs->attnums[defs->n] = ((Form_pg_attrdef) GETSTRUCT(tup))->adnum;
+			defs->exprs[defs->n] = DatumGetTextPCopy(bin);
+			defs->n++;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	for (i = 0; i < defs->n; i++)
+		if (defs->attnums[i] == attnum)
+			return defs->exprs[i];
+	return NULL;
+}
+
+/* Columns: of tables, foreign tables, views, matviews and composite types */
+static void
+describe_columns(DescribeState *st, Oid relid, const char *qname)
+{
+	Relation	rel = table_open(AttributeRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Defaults	defs = {0};
+	int			position = 0;
+
+	ScanKeyInit(&key[0], Anum_pg_attribute_attrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_attribute_attnum, BTGreaterStrategyNumber,
+				F_INT2GT, Int16GetDatum(0));
+	scan = systable_beginscan(rel, AttributeRelidNumIndexId, true, NULL, 2,
+							  key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+		HeapTuple	typtup;
+		Oid			typcollation;
+		const char *deflt = "";
+		const char *identity = "";
+		const char *generated = "";
+		const char *collate = "";
+		bool		isnull;
+		Datum		acl;
+
+		if (att->attisdropped)
+			continue;
+		/* the SQL version joined pg_type: no type, no row, no position */
+		typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(att->atttypid));
+		if (!HeapTupleIsValid(typtup))
+			continue;
+		typcollation = ((Form_pg_type) GETSTRUCT(typtup))->typcollation;
+		ReleaseSysCache(typtup);
+		position++;
+
+		if (att->atthasdef && att->attgenerated == '\0')
+		{
+			text	   *expr = column_default(relid, &defs, att->attnum);
+
+			if (expr)
+			{
+				const char *s = deparse_expr(PointerGetDatum(expr), false, relid);
+
+				if (*s)
+					deflt = psprintf(" default %s", s);
+			}
+		}
+		if (att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
+			identity = " generated always as identity";
+		else if (att->attidentity == ATTRIBUTE_IDENTITY_BY_DEFAULT)
+			identity = " generated by default as identity";
+		if (att->attgenerated == ATTRIBUTE_GENERATED_STORED)
+		{
+			text	   *expr = column_default(relid, &defs, att->attnum);
+
+			if (expr)
+			{
+				const char *s = deparse_expr(PointerGetDatum(expr), false, relid);
+
+				if (*s)
+					generated = psprintf(" generated always as (%s) stored", s);
+			}
+		}
+		if (OidIsValid(att->attcollation) && att->attcollation != typcollation)
+		{
+			HeapTuple	colltup = SearchSysCache1(COLLOID,
+												  ObjectIdGetDatum(att->attcollation));
+
+			if (HeapTupleIsValid(colltup))
+			{
+				collate = psprintf(" collate %s",
+								   quote_identifier(NameStr(((Form_pg_collation) GETSTRUCT(colltup))->collname)));
+				ReleaseSysCache(colltup);
+			}
+		}
+		acl = heap_getattr(tup, Anum_pg_attribute_attacl, RelationGetDescr(rel),
+						   &isnull);
+		emit(st, "column",
+			 psprintf("%s.%s", qname, quote_identifier(NameStr(att->attname))),
+			 psprintf("position %d; %s%s%s%s%s%s; acl %s; comment %s",
+					  position,
+					  format_type_extended(att->atttypid, att->atttypmod,
+										   FORMAT_TYPE_TYPEMOD_GIVEN |
+										   FORMAT_TYPE_ALLOW_INVALID),
+					  att->attnotnull ? " not null" : "",
+					  deflt, identity, generated, collate,
+					  array_text(acl, isnull),
+					  comment_text(st, relid, RelationRelationId, att->attnum)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* Constraints: of a table (domain false) or of a domain */
+static void
+describe_constraints(DescribeState *st, bool domain, Oid oid,
+					 const char *qname)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key,
+				domain ? Anum_pg_constraint_contypid : Anum_pg_constraint_conrelid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(oid));
+	scan = systable_beginscan(rel,
+							  domain ? ConstraintTypidIndexId : ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		char	   *def = deparse_oid(pg_get_constraintdef, con->oid);
+
+		/* NULL: gone, as of the snapshot pg_get_constraintdef() reads */
+		if (def == NULL)
+			continue;
+		emit(st, "constraint",
+			 psprintf("%s.%s", qname, quote_identifier(NameStr(con->conname))),
+			 psprintf("%s%s; comment %s", def,
+					  con->convalidated ? "" : " (not validated)",
+					  comment_text(st, con->oid, ConstraintRelationId, 0)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Indexes of a relation.  An index is never an extension member itself, so
+ * the SQL version described the indexes of an extension's tables too; so do
+ * we, whatever the relation is.
+ */
+static void
+describe_indexes(DescribeState *st, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, relation_indexes(relid))
+	{
+		Oid			indexid = lfirst_oid(lc);
+		HeapTuple	tup;
+		NamespaceEntry *nsp;
+		char	   *def;
+		char	   *identity;
+
+		if (is_member(st, RelationRelationId, indexid))
+			continue;
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		nsp = lookup_namespace(st, ((Form_pg_class) GETSTRUCT(tup))->relnamespace);
+		identity = nsp->described ?
+			qualified(nsp, NameStr(((Form_pg_class) GETSTRUCT(tup))->relname)) : NULL;
+		ReleaseSysCache(tup);
+		if (identity == NULL)
+			continue;
+		def = deparse_oid(pg_get_indexdef, indexid);
+		if (def == NULL)
+			continue;
+		emit(st, "index", identity,
+			 psprintf("%s; comment %s", def,
+					  comment_text(st, indexid, RelationRelationId, 0)));
+	}
+}
+
+static void
+describe_triggers(DescribeState *st, Oid relid, const char *qname)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_trigger tg = (Form_pg_trigger) GETSTRUCT(tup);
+		char	   *def;
+
+		if (tg->tgisinternal)
+			continue;
+		def = deparse_oid(pg_get_triggerdef, tg->oid);
+		if (def == NULL)
+			continue;
+		emit(st, "trigger",
+			 psprintf("%s.%s", qname, quote_identifier(NameStr(tg->tgname))),
+			 psprintf("%s; enabled %c; comment %s", def, tg->tgenabled,
+					  comment_text(st, tg->oid, TriggerRelationId, 0)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static const char *
+policy_command(char cmd)
+{
+	switch (cmd)
+	{
+		case 'r':
+			return "select";
+		case 'a':
+			return "insert";
+		case 'w':
+			return "update";
+		case 'd':
+			return "delete";
+	}
+	return "all";
+}
+
+/* A policy's roles, in the order of polroles ("public" for 0) */
+static const char *
+policy_roles(Datum roles, bool isnull)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	int			n;
+	int			i;
+	StringInfoData buf;
+
+	if (isnull)
+		return "";
+	arr = DatumGetArrayTypeP(roles);
+	deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
+					  NULL, &n);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		Oid			roleid = DatumGetObjectId(elems[i]);
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, roleid == InvalidOid ? "public" :
+							   quote_identifier(user_name(roleid)));
+	}
+	return buf.data;
+}
+
+static void
+describe_policies(DescribeState *st, Oid relid, const char *qname)
+{
+	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL, 1,
+							  &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_policy pol = (Form_pg_policy) GETSTRUCT(tup);
+		bool		roles_null;
+		bool		qual_null;
+		bool		check_null;
+		Datum		roles = heap_getattr(tup, Anum_pg_policy_polroles, desc,
+										 &roles_null);
+		Datum		qual = heap_getattr(tup, Anum_pg_policy_polqual, desc,
+										&qual_null);
+		Datum		check = heap_getattr(tup, Anum_pg_policy_polwithcheck, desc,
+										 &check_null);
+
+		emit(st, "policy",
+			 psprintf("%s.%s", qname, quote_identifier(NameStr(pol->polname))),
+			 psprintf("for %s %s to %s using %s with check %s; comment %s",
+					  policy_command(pol->polcmd),
+					  pol->polpermissive ? "permissive" : "restrictive",
+					  policy_roles(roles, roles_null),
+					  deparse_expr(qual, qual_null, relid),
+					  deparse_expr(check, check_null, relid),
+					  comment_text(st, pol->oid, PolicyRelationId, 0)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* The row of a table, partitioned table or foreign table */
+static void
+describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
+{
+	Form_pg_class rel = (Form_pg_class) GETSTRUCT(tup);
+	bool		acl_null;
+	bool		options_null;
+	bool		bound_null;
+	Datum		acl = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl,
+									  &acl_null);
+	Datum		options = SysCacheGetAttr(RELOID, tup, Anum_pg_class_reloptions,
+										  &options_null);
+	Datum		bound = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound,
+										&bound_null);
+	const char *partkey = "";
+
+	/* pg_get_partkeydef() is NULL but for partitioned tables */
+	if (rel->relkind == RELKIND_PARTITIONED_TABLE)
+		partkey = or_empty(deparse_oid(pg_get_partkeydef, rel->oid));
+	emit(st, rel->relkind == RELKIND_FOREIGN_TABLE ? "foreign table" : "table",
+		 qname,
+		 psprintf("%s%s; owner %s; acl %s; row security %s, forced %s; options %s; partition %s %s; comment %s",
+				  rel->relpersistence == RELPERSISTENCE_UNLOGGED ? "unlogged " : "",
+				  rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned table" : "table",
+				  user_name(rel->relowner), array_text(acl, acl_null),
+				  rel->relrowsecurity ? "t" : "f",
+				  rel->relforcerowsecurity ? "t" : "f",
+				  array_text(options, options_null), partkey,
+				  deparse_expr(bound, bound_null, rel->oid),
+				  comment_text(st, rel->oid, RelationRelationId, 0)));
+}
+
+static void
+describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
+{
+	Form_pg_class rel = (Form_pg_class) GETSTRUCT(tup);
+	bool		acl_null;
+	Datum		acl = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl,
+									  &acl_null);
+
+	emit(st, rel->relkind == RELKIND_VIEW ? "view" : "materialized view",
+		 qname,
+		 psprintf("%s; owner %s; acl %s; comment %s",
+				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
+				  user_name(rel->relowner), array_text(acl, acl_null),
+				  comment_text(st, rel->oid, RelationRelationId, 0)));
+}
+
+static void
+describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
+{
+	Form_pg_class rel = (Form_pg_class) GETSTRUCT(tup);
+	HeapTuple	seqtup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(rel->oid));
+	Form_pg_sequence seq;
+	bool		acl_null;
+	Datum		acl;
+
+	if (!HeapTupleIsValid(seqtup))
+		return;
+	seq = (Form_pg_sequence) GETSTRUCT(seqtup);
+	acl = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &acl_null);
+	emit(st, "sequence", qname,
+		 psprintf("%s start " INT64_FORMAT " increment " INT64_FORMAT
+				  " min " INT64_FORMAT " max " INT64_FORMAT
+				  " cache " INT64_FORMAT "%s; owner %s; acl %s; comment %s",
+				  format_type_extended(seq->seqtypid, -1,
+									   FORMAT_TYPE_ALLOW_INVALID),
+				  seq->seqstart, seq->seqincrement, seq->seqmin, seq->seqmax,
+				  seq->seqcache, seq->seqcycle ? " cycle" : "",
+				  user_name(rel->relowner), array_text(acl, acl_null),
+				  comment_text(st, rel->oid, RelationRelationId, 0)));
+	ReleaseSysCache(seqtup);
+}
+
+/* enum, domain, range and composite type rows */
+static void
+describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
+{
+	Form_pg_type typ = (Form_pg_type) GETSTRUCT(tup);
+	const char *kind;
+	const char *head = "";
+	bool		acl_null;
+	Datum		acl = SysCacheGetAttr(TYPEOID, tup, Anum_pg_type_typacl,
+									  &acl_null);
+
+	switch (typ->typtype)
+	{
+		case TYPTYPE_ENUM:
+			{
+				Relation	rel = table_open(EnumRelationId, AccessShareLock);
+				ScanKeyData key;
+				SysScanDesc scan;
+				HeapTuple	etup;
+				StringInfoData buf;
+				bool		any = false;
+
+				kind = "enum";
+				initStringInfo(&buf);
+				appendStringInfoString(&buf, "enum (");
+				ScanKeyInit(&key, Anum_pg_enum_enumtypid, BTEqualStrategyNumber,
+							F_OIDEQ, ObjectIdGetDatum(typ->oid));
+				/* in the order of enumsortorder */
+				scan = systable_beginscan(rel, EnumTypIdSortOrderIndexId, true,
+										  NULL, 1, &key);
+				while ((etup = systable_getnext(scan)) != NULL)
+				{
+					if (any)
+						appendStringInfoString(&buf, ", ");
+					appendStringInfoString(&buf,
+										   quote_literal_cstr(NameStr(((Form_pg_enum) GETSTRUCT(etup))->enumlabel)));
+					any = true;
+				}
+				systable_endscan(scan);
+				table_close(rel, AccessShareLock);
+				appendStringInfoChar(&buf, ')');
+				/* no label: string_agg() was NULL, and so was all of it */
+				if (any)
+					head = buf.data;
+				break;
+			}
+		case TYPTYPE_DOMAIN:
+			{
+				bool		isnull;
+				Datum		deflt = SysCacheGetAttr(TYPEOID, tup,
+													Anum_pg_type_typdefault,
+													&isnull);
+
+				kind = "domain";
+				head = psprintf("domain over %s%s%s%s",
+								format_type_extended(typ->typbasetype,
+													 typ->typtypmod,
+													 FORMAT_TYPE_TYPEMOD_GIVEN |
+													 FORMAT_TYPE_ALLOW_INVALID),
+								typ->typnotnull ? " not null" : "",
+								isnull ? "" : " default ",
+								isnull ? "" : TextDatumGetCString(deflt));
+				break;
+			}
+		case TYPTYPE_RANGE:
+			{
+				HeapTuple	rngtup = SearchSysCache1(RANGETYPE,
+													 ObjectIdGetDatum(typ->oid));
+
+				kind = "range";
+				if (HeapTupleIsValid(rngtup))
+				{
+					head = psprintf("range of %s",
+									format_type_extended(((Form_pg_range) GETSTRUCT(rngtup))->rngsubtype,
+														 -1, FORMAT_TYPE_ALLOW_INVALID));
+					ReleaseSysCache(rngtup);
+				}
+				break;
+			}
+		default:
+			kind = "type";
+			head = "composite type";
+			break;
+	}
+	emit(st, kind, qname,
+		 psprintf("%s; owner %s; acl %s; comment %s", head,
+				  user_name(typ->typowner), array_text(acl, acl_null),
+				  comment_text(st, typ->oid, TypeRelationId, 0)));
+}
+
+/*
+ * A relation and what belongs to it.  As in the SQL version, each row has
+ * its own test of scope: an extension's table or composite type (the
+ * pg_class row of the latter is no member, its pg_type row is) still has the
+ * rows of what belongs to it that is no member itself.
+ */
+static void
+describe_relation(DescribeState *st, Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class rel;
+	NamespaceEntry *nsp;
+	char	   *qname;
+	char		relkind;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	rel = (Form_pg_class) GETSTRUCT(tup);
+	relkind = rel->relkind;
+	nsp = lookup_namespace(st, rel->relnamespace);
+	if (!nsp->described)
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
+	qname = qualified(nsp, NameStr(rel->relname));
+
+	if (!is_member(st, RelationRelationId, relid))
+	{
+		bool		table = (relkind == RELKIND_RELATION ||
+							 relkind == RELKIND_PARTITIONED_TABLE ||
+							 relkind == RELKIND_FOREIGN_TABLE);
+
+		if (table)
+			describe_table_row(st, tup, qname);
+		else if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
+			describe_view_row(st, tup, qname);
+		else if (relkind == RELKIND_SEQUENCE)
+			describe_sequence_row(st, tup, qname);
+
+		/*
+		 * The SQL version also asked, of a composite type, that no pg_type
+		 * row other than a composite one has it as typrelid: always so.
+		 */
+		if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
+			relkind == RELKIND_COMPOSITE_TYPE)
+			describe_columns(st, relid, qname);
+		if (table)
+		{
+			describe_constraints(st, false, relid, qname);
+			describe_policies(st, relid, qname);
+		}
+		if (table || relkind == RELKIND_VIEW)
+			describe_triggers(st, relid, qname);
+	}
+	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_MATVIEW)
+		describe_indexes(st, relid);
+	if (relkind == RELKIND_COMPOSITE_TYPE &&
+		!is_member(st, TypeRelationId, rel->reltype))
+	{
+		HeapTuple	typtup = SearchSysCache1(TYPEOID,
+											 ObjectIdGetDatum(rel->reltype));
+
+		if (HeapTupleIsValid(typtup))
+		{
+			NamespaceEntry *typnsp = lookup_namespace(st,
+													  ((Form_pg_type) GETSTRUCT(typtup))->typnamespace);
+
+			if (typnsp->described)
+				describe_type_row(st, typtup,
+								  qualified(typnsp, NameStr(((Form_pg_type) GETSTRUCT(typtup))->typname)));
+			ReleaseSysCache(typtup);
+		}
+	}
+	ReleaseSysCache(tup);
+}
+
+static void
+describe_routine(DescribeState *st, Oid procid)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(procid));
+	Form_pg_proc proc;
+	NamespaceEntry *nsp;
+	char	   *args;
+	const char *head;
+	bool		acl_null;
+	Datum		acl;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	nsp = lookup_namespace(st, proc->pronamespace);
+	if (!nsp->described || is_member(st, ProcedureRelationId, procid) ||
+		(args = deparse_oid(pg_get_function_identity_arguments, procid)) == NULL)
+	{
+		ReleaseSysCache(tup);
+		return;
+	}
+	/* pg_get_functiondef() refuses aggregates */
+	if (proc->prokind == PROKIND_AGGREGATE)
+	{
+		char	   *result = deparse_oid(pg_get_function_result, procid);
+
+		head = result ? psprintf("aggregate returning %s", result) : "";
+	}
+	else
+		head = or_empty(deparse_oid(pg_get_functiondef, procid));
+	acl = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_proacl, &acl_null);
+	emit(st,
+		 proc->prokind == PROKIND_PROCEDURE ? "procedure" :
+		 proc->prokind == PROKIND_AGGREGATE ? "aggregate" : "function",
+		 psprintf("%s.%s(%s)", nsp->quoted,
+				  quote_identifier(NameStr(proc->proname)), args),
+		 psprintf("%s; owner %s; acl %s; comment %s", head,
+				  user_name(proc->proowner), array_text(acl, acl_null),
+				  comment_text(st, procid, ProcedureRelationId, 0)));
+	ReleaseSysCache(tup);
+}
+
+/*
+ * An enum, domain or range (composite types are described with their
+ * relation).  The SQL version described the constraints of a domain in a
+ * described schema even when the domain is an extension's: so do we.
+ */
+static void
+describe_type(DescribeState *st, Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type typ;
+	NamespaceEntry *nsp;
+	char	   *qname;
+
+	if (!HeapTupleIsValid(tup))
+		return;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	nsp = lookup_namespace(st, typ->typnamespace);
+	if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
+		 typ->typtype == TYPTYPE_RANGE) && nsp->described)
+	{
+		qname = qualified(nsp, NameStr(typ->typname));
+		if (!is_member(st, TypeRelationId, typid))
+			describe_type_row(st, tup, qname);
+		if (typ->typtype == TYPTYPE_DOMAIN)
+			describe_constraints(st, true, typid, qname);
+	}
+	ReleaseSysCache(tup);
+}
+
+static void
+describe_kind(DescribeState *st, Oid classid, Oid objid)
+{
+	switch (classid)
+	{
+		case NamespaceRelationId:
+			describe_namespace(st, objid);
+			break;
+		case RelationRelationId:
+			describe_relation(st, objid);
+			break;
+		case ProcedureRelationId:
+			describe_routine(st, objid);
+			break;
+		case TypeRelationId:
+			describe_type(st, objid);
+			break;
+	}
+}
+
+/*
+ * The row of an object that could not be described: its own row, if it has
+ * one, with a definition that says why.
+ */
+static void
+describe_busy(DescribeState *st, Oid classid, Oid objid)
+{
+	HeapTuple	tup;
+	NamespaceEntry *nsp;
+
+	switch (classid)
+	{
+		case NamespaceRelationId:
+			tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return;
+			if (namespace_name_described(NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname)) &&
+				!is_member(st, NamespaceRelationId, objid))
+				emit(st, "schema",
+					 quote_identifier(NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname)),
+					 NOT_DESCRIBED);
+			ReleaseSysCache(tup);
+			break;
+		case RelationRelationId:
+			{
+				Form_pg_class rel;
+				const char *kind = NULL;
+
+				tup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid));
+				if (!HeapTupleIsValid(tup))
+					return;
+				rel = (Form_pg_class) GETSTRUCT(tup);
+				switch (rel->relkind)
+				{
+					case RELKIND_RELATION:
+					case RELKIND_PARTITIONED_TABLE:
+						kind = "table";
+						break;
+					case RELKIND_FOREIGN_TABLE:
+						kind = "foreign table";
+						break;
+					case RELKIND_VIEW:
+						kind = "view";
+						break;
+					case RELKIND_MATVIEW:
+						kind = "materialized view";
+						break;
+					case RELKIND_SEQUENCE:
+						kind = "sequence";
+						break;
+					case RELKIND_COMPOSITE_TYPE:
+						kind = "type";
+						break;
+				}
+				nsp = lookup_namespace(st, rel->relnamespace);
+				if (kind && nsp->described &&
+					!is_member(st, rel->relkind == RELKIND_COMPOSITE_TYPE ?
+							   TypeRelationId : RelationRelationId,
+							   rel->relkind == RELKIND_COMPOSITE_TYPE ?
+							   rel->reltype : objid))
+					emit(st, kind, qualified(nsp, NameStr(rel->relname)),
+						 NOT_DESCRIBED);
+				ReleaseSysCache(tup);
+				break;
+			}
+		case ProcedureRelationId:
+			{
+				Form_pg_proc proc;
+				char	   *args;
+
+				tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid));
+				if (!HeapTupleIsValid(tup))
+					return;
+				proc = (Form_pg_proc) GETSTRUCT(tup);
+				nsp = lookup_namespace(st, proc->pronamespace);
+				if (nsp->described && !is_member(st, ProcedureRelationId, objid) &&
+					(args = deparse_oid(pg_get_function_identity_arguments, objid)) != NULL)
+					emit(st,
+						 proc->prokind == PROKIND_PROCEDURE ? "procedure" :
+						 proc->prokind == PROKIND_AGGREGATE ? "aggregate" : "function",
+						 psprintf("%s.%s(%s)", nsp->quoted,
+								  quote_identifier(NameStr(proc->proname)), args),
+						 NOT_DESCRIBED);
+				ReleaseSysCache(tup);
+				break;
+			}
+		case TypeRelationId:
+			{
+				Form_pg_type typ;
+
+				tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid));
+				if (!HeapTupleIsValid(tup))
+					return;
+				typ = (Form_pg_type) GETSTRUCT(tup);
+				nsp = lookup_namespace(st, typ->typnamespace);
+				if (nsp->described && !is_member(st, TypeRelationId, objid) &&
+					(typ->typtype == TYPTYPE_ENUM ||
+					 typ->typtype == TYPTYPE_DOMAIN ||
+					 typ->typtype == TYPTYPE_RANGE))
+					emit(st,
+						 typ->typtype == TYPTYPE_ENUM ? "enum" :
+						 typ->typtype == TYPTYPE_DOMAIN ? "domain" : "range",
+						 qualified(nsp, NameStr(typ->typname)), NOT_DESCRIBED);
+				ReleaseSysCache(tup);
+				break;
+			}
+	}
+}
+
+
+/* ---------- describing one top-level object ---------- */
+
+/*
+ * Step 1 (see the top of the file): lock without waiting and describe.
+ * False if a lock was busy: then nothing was described.
+ */
+static bool
+describe_locked(DescribeState *st, Oid classid, Oid objid)
+{
+	bool		locked;
+
+	CurrentResourceOwner = st->owner;
+	locked = lock_object(classid, objid, false);
+	if (locked)
+	{
+		describe_kind(st, classid, objid);
+		unlock_object(classid, objid);
+	}
+	CurrentResourceOwner = st->caller_owner;
+	release_locks(st->owner);
+	return locked;
+}
+
+static void
+describe_waiting_cb(void *arg)
+{
+	WaitingArgs *a = (WaitingArgs *) arg;
+	int			nestlevel = NewGUCNestLevel();
+	int			timeout = DESCRIBE_LOCK_TIMEOUT;
+	char		value[16];
+
+	if (LockTimeout > 0 && LockTimeout < timeout)
+		timeout = LockTimeout;
+	snprintf(value, sizeof(value), "%d", timeout);
+	(void) set_config_option("lock_timeout", value, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) lock_object(a->classid, a->objid, true);
+	describe_kind(a->st, a->classid, a->objid);
+	AtEOXact_GUC(false, nestlevel);
+}
+
+/*
+ * Step 2: describe in a subtransaction, always rolled back, waiting a
+ * little for the locks.  False on an error, with the rows of the attempt
+ * taken back.
+ */
+static bool
+describe_waiting(DescribeState *st, Oid classid, Oid objid)
+{
+	WaitingArgs a;
+	int			first = st->n;
+	ErrorData  *edata;
+	int			category;
+
+	a.st = st;
+	a.classid = classid;
+	a.objid = objid;
+	edata = migrate_subtransaction(describe_waiting_cb, &a, false);
+	if (edata == NULL)
+		return true;
+	category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+	if (category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	st->n = first;
+	return false;
+}
+
+static void
+describe_top(DescribeState *st, Oid classid, Oid objid)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < DESCRIBE_ATTEMPTS; attempt++)
+	{
+		if (describe_locked(st, classid, objid) ||
+			describe_waiting(st, classid, objid))
+			return;
+		/* what the other session committed, if anything */
+		AcceptInvalidationMessages();
+		if (!object_exists(classid, objid))
+			return;
+	}
+	describe_busy(st, classid, objid);
+}
+
+
+/* ---------- the whole description ---------- */
+
+static HTAB *
+make_hash(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* Every extension member, as of snapshot */
+static void
+load_members(DescribeState *st)
+{
+	Relation	extrel = table_open(ExtensionRelationId, AccessShareLock);
+	Relation	deprel = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc extscan;
+	HeapTuple	ext;
+
+	st->members = make_hash("migrate describe members", sizeof(MemberKey),
+							sizeof(MemberKey), st->work_cxt);
+	extscan = systable_beginscan(extrel, InvalidOid, false, st->snapshot, 0,
+								 NULL);
+	while ((ext = systable_getnext(extscan)) != NULL)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ,
+					ObjectIdGetDatum(((Form_pg_extension) GETSTRUCT(ext))->oid));
+		scan = systable_beginscan(deprel, DependReferenceIndexId, true,
+								  st->snapshot, 2, key);
+		while ((tup = systable_getnext(scan)) != NULL)
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+			MemberKey	member;
+
+			if (dep->deptype != DEPENDENCY_EXTENSION)
+				continue;
+			member.classid = dep->classid;
+			member.objid = dep->objid;
+			(void) hash_search(st->members, &member, HASH_ENTER, NULL);
+		}
+		systable_endscan(scan);
+	}
+	systable_endscan(extscan);
+	table_close(deprel, AccessShareLock);
+	table_close(extrel, AccessShareLock);
+}
+
+/*
+ * The comments on the kinds of objects described, as of snapshot: for the
+ * whole schema, one scan costs less than one lookup per object.
+ */
+static void
+load_comments(DescribeState *st)
+{
+	Relation	rel = table_open(DescriptionRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	st->comments = make_hash("migrate describe comments", sizeof(CommentKey),
+							 sizeof(CommentEntry), st->work_cxt);
+	scan = systable_beginscan(rel, InvalidOid, false, st->snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_description d = (Form_pg_description) GETSTRUCT(tup);
+		CommentKey	key;
+		CommentEntry *entry;
+		bool		isnull;
+		Datum		description;
+
+		switch (d->classoid)
+		{
+			case NamespaceRelationId:
+			case RelationRelationId:
+			case ConstraintRelationId:
+			case ProcedureRelationId:
+			case TriggerRelationId:
+			case TypeRelationId:
+			case PolicyRelationId:
+				break;
+			default:
+				continue;
+		}
+		description = heap_getattr(tup, Anum_pg_description_description,
+								   RelationGetDescr(rel), &isnull);
+		if (isnull)
+			continue;
+		key.objoid = d->objoid;
+		key.classoid = d->classoid;
+		key.objsubid = d->objsubid;
+		entry = hash_search(st->comments, &key, HASH_ENTER, NULL);
+		entry->text = MemoryContextStrdup(st->work_cxt,
+										  TextDatumGetCString(description));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static void
+describe_begin(DescribeState *st, bool whole)
+{
+	memset(st, 0, sizeof(*st));
+	st->result_cxt = CurrentMemoryContext;
+	st->work_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "migrate describe",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->object_cxt = AllocSetContextCreate(st->work_cxt,
+										   "migrate describe object",
+										   ALLOCSET_DEFAULT_SIZES);
+	st->max = 1024;
+	st->rows = palloc(sizeof(SchemaObject) * st->max);
+
+	/* every name that ruleutils and format_type() print is qualified */
+	st->guc_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	MemoryContextSwitchTo(st->work_cxt);
+	st->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	st->caller_owner = CurrentResourceOwner;
+	st->owner = ResourceOwnerCreate(CurrentResourceOwner, "migrate describe");
+	st->namespaces = make_hash("migrate describe namespaces", sizeof(Oid),
+							   sizeof(NamespaceEntry), st->work_cxt);
+	load_members(st);
+	if (whole)
+		load_comments(st);
+	MemoryContextSwitchTo(st->result_cxt);
+}
+
+/* A row and when it was described, for sorting */
+typedef struct RowRef
+{
+	SchemaObject *row;
+	int			seq;
+} RowRef;
+
+static int
+compare_rows(const void *a, const void *b)
+{
+	const RowRef *x = (const RowRef *) a;
+	const RowRef *y = (const RowRef *) b;
+	int			cmp = strcmp(x->row->key, y->row->key);
+
+	if (cmp != 0)
+		return cmp;
+	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : 0;
+}
+
+/*
+ * The rows in byte order of key, each key once.  Objects are described one
+ * after the other, so a rename committed in between could give two of them
+ * the same name (a swap of two names, say): the one described last is as
+ * the catalog is now, and is kept.  The drift reference's primary key and
+ * migrate_compare() rely on keys being unique.
+ */
+static Schema *
+sorted_rows(DescribeState *st)
+{
+	RowRef	   *refs = palloc(sizeof(RowRef) * Max(st->n, 1));
+	Schema	   *s = palloc(sizeof(Schema));
+	int			i;
+
+	for (i = 0; i < st->n; i++)
+	{
+		refs[i].row = &st->rows[i];
+		refs[i].seq = i;
+	}
+	qsort(refs, st->n, sizeof(RowRef), compare_rows);
+	s->objects = palloc(sizeof(SchemaObject) * Max(st->n, 1));
+	s->n = 0;
+	for (i = 0; i < st->n; i++)
+		if (i + 1 == st->n || strcmp(refs[i].row->key, refs[i + 1].row->key) != 0)
+			s->objects[s->n++] = *refs[i].row;
+	pfree(refs);
+	pfree(st->rows);
+	return s;
+}
+
+static int
+compare_tops(const void *a, const void *b)
+{
+	const TopObject *x = (const TopObject *) a;
+	const TopObject *y = (const TopObject *) b;
+
+	if (x->classid != y->classid)
+		return x->classid < y->classid ? -1 : 1;
+	if (x->objid != y->objid)
+		return x->objid < y->objid ? -1 : 1;
+	return 0;
+}
+
+/* Describe each of tops, then sort the rows */
+static Schema *
+describe_run(DescribeState *st, TopObject *tops, int ntops)
+{
+	int			i;
+
+	PG_TRY();
+	{
+		for (i = 0; i < ntops; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(st->object_cxt);
+			describe_top(st, tops[i].classid, tops[i].objid);
+			MemoryContextSwitchTo(st->result_cxt);
+			MemoryContextReset(st->object_cxt);
+		}
+	}
+	PG_CATCH();
+	{
+		CurrentResourceOwner = st->caller_owner;
+		MemoryContextSwitchTo(st->result_cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	ResourceOwnerDelete(st->owner);
+	UnregisterSnapshot(st->snapshot);
+	AtEOXact_GUC(true, st->guc_nestlevel);
+	MemoryContextDelete(st->work_cxt);
+
+	return sorted_rows(st);
+}
+
+/* Append a top-level object to tops, growing it as needed */
+static void
+add_top(TopObject **tops, int *n, int *max, Oid classid, Oid objid)
+{
+	if (*n >= *max)
+	{
+		*max *= 2;
+		*tops = repalloc(*tops, sizeof(TopObject) * *max);
+	}
+	(*tops)[*n].classid = classid;
+	(*tops)[*n].objid = objid;
+	(*n)++;
+}
+
+/*
+ * migrate_describe: every user object, sorted by key.  The schemas,
+ * relations, routines and types to describe are listed under one snapshot;
+ * each is then described as it is (see the top of the file).
+ */
+Schema *
+migrate_describe(void)
+{
+	DescribeState st;
+	TopObject  *tops;
+	int			n = 0;
+	int			max = 1024;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	describe_begin(&st, true);
+	MemoryContextSwitchTo(st.work_cxt);
+	tops = palloc(sizeof(TopObject) * max);
+
+	rel = table_open(NamespaceRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, st.snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_namespace nsp = (Form_pg_namespace) GETSTRUCT(tup);
+
+		if (namespace_name_described(NameStr(nsp->nspname)) &&
+			!is_member(&st, NamespaceRelationId, nsp->oid))
+			add_top(&tops, &n, &max, NamespaceRelationId, nsp->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* indexes are described with their relation */
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, st.snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		switch (c->relkind)
+		{
+			case RELKIND_RELATION:
+			case RELKIND_PARTITIONED_TABLE:
+			case RELKIND_FOREIGN_TABLE:
+			case RELKIND_VIEW:
+			case RELKIND_MATVIEW:
+			case RELKIND_SEQUENCE:
+			case RELKIND_COMPOSITE_TYPE:
+				if (lookup_namespace(&st, c->relnamespace)->described)
+					add_top(&tops, &n, &max, RelationRelationId, c->oid);
+				break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	rel = table_open(ProcedureRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, st.snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (lookup_namespace(&st, proc->pronamespace)->described)
+			add_top(&tops, &n, &max, ProcedureRelationId, proc->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* composite types are described with their relation */
+	rel = table_open(TypeRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, st.snapshot, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_type typ = (Form_pg_type) GETSTRUCT(tup);
+
+		if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
+			 typ->typtype == TYPTYPE_RANGE) &&
+			lookup_namespace(&st, typ->typnamespace)->described)
+			add_top(&tops, &n, &max, TypeRelationId, typ->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	MemoryContextSwitchTo(st.result_cxt);
+	return describe_run(&st, tops, n);
+}
+
+/* The relation that row objid of catalog (a trigger, policy, default) is of */
+static bool
+owner_relation(Oid catalog, Oid oidindex, AttrNumber oidcol, AttrNumber relcol,
+			   Oid objid, TopObject *top)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, oidindex, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+
+		top->classid = RelationRelationId;
+		top->objid = DatumGetObjectId(heap_getattr(tup, relcol,
+												   RelationGetDescr(rel),
+												   &isnull));
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * The top-level object that address stands for, or false if none: an
+ * index for its table, a constraint for its table or domain, a trigger,
+ * policy or column default for its table, a composite type for its
+ * relation.
+ */
+static bool
+top_object(const ObjectAddress *address, TopObject *top)
+{
+	HeapTuple	tup;
+
+	top->classid = address->classId;
+	top->objid = address->objectId;
+	switch (address->classId)
+	{
+		case NamespaceRelationId:
+		case ProcedureRelationId:
+			return true;
+		case RelationRelationId:
+			switch (get_rel_relkind(address->objectId))
+			{
+				case RELKIND_INDEX:
+				case RELKIND_PARTITIONED_INDEX:
+					tup = SearchSysCache1(INDEXRELID,
+										  ObjectIdGetDatum(address->objectId));
+					if (!HeapTupleIsValid(tup))
+						return false;
+					top->objid = ((Form_pg_index) GETSTRUCT(tup))->indrelid;
+					ReleaseSysCache(tup);
+					return true;
+				case RELKIND_TOASTVALUE:
+				case '\0':
+					return false;
+			}
+			return true;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(address->objectId));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			if (((Form_pg_type) GETSTRUCT(tup))->typtype == TYPTYPE_COMPOSITE)
+			{
+				top->classid = RelationRelationId;
+				top->objid = ((Form_pg_type) GETSTRUCT(tup))->typrelid;
+			}
+			ReleaseSysCache(tup);
+			return true;
+		case ConstraintRelationId:
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(address->objectId));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			if (OidIsValid(((Form_pg_constraint) GETSTRUCT(tup))->conrelid))
+			{
+				top->classid = RelationRelationId;
+				top->objid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+			}
+			else
+			{
+				top->classid = TypeRelationId;
+				top->objid = ((Form_pg_constraint) GETSTRUCT(tup))->contypid;
+			}
+			ReleaseSysCache(tup);
+			return true;
+		case TriggerRelationId:
+			return owner_relation(TriggerRelationId, TriggerOidIndexId,
+								  Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid,
+								  address->objectId, top);
+		case PolicyRelationId:
+			return owner_relation(PolicyRelationId, PolicyOidIndexId,
+								  Anum_pg_policy_oid, Anum_pg_policy_polrelid,
+								  address->objectId, top);
+		case AttrDefaultRelationId:
+			return owner_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
+								  Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid,
+								  address->objectId, top);
+	}
+	return false;
+}
+
+/*
+ * migrate_describe_objects: the rows of the given objects (ObjectAddress
+ * pointers) and of what belongs to them, sorted by key.  Each top-level
+ * object gives the same rows as in migrate_describe().
+ */
+Schema *
+migrate_describe_objects(List *addresses)
+{
+	DescribeState st;
+	TopObject  *tops;
+	int			n = 0;
+	int			unique = 0;
+	int			i;
+	ListCell   *lc;
+
+	describe_begin(&st, false);
+	MemoryContextSwitchTo(st.work_cxt);
+	tops = palloc(sizeof(TopObject) * Max(list_length(addresses), 1));
+	foreach(lc, addresses)
+	{
+		if (top_object((ObjectAddress *) lfirst(lc), &tops[n]))
+			n++;
+	}
+	qsort(tops, n, sizeof(TopObject), compare_tops);
+	for (i = 0; i < n; i++)
+		if (unique == 0 || compare_tops(&tops[unique - 1], &tops[i]) != 0)
+			tops[unique++] = tops[i];
+	MemoryContextSwitchTo(st.result_cxt);
+	return describe_run(&st, tops, unique);
+}
