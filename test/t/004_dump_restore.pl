@@ -64,6 +64,7 @@ second line$$);
 	  'CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);',
 	  'DROP TABLE users CASCADE;',
 	  'users, with a name');
+	SELECT migrate_capture_ddl(true);
 });
 
 my %query = (
@@ -77,6 +78,7 @@ my %query = (
 	applied =>
 	  'SELECT id, checksum, applied_at, applied_by, duration FROM migrate.applied ORDER BY id',
 	sequence => 'SELECT last_value, is_called FROM migrate.history_seq',
+	capture => 'SELECT migrate_capture_ddl()',
 	tables => q{
 	SELECT to_regclass('users') IS NOT NULL, to_regclass('orders') IS NOT NULL,
 	       to_regclass('users_name_idx') IS NOT NULL,
@@ -183,8 +185,8 @@ foreach my $db ('dst', 'dst2')
 	  FROM pg_extension e WHERE extname = 'migrate'}),
 		$node->safe_psql('src',
 			"SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
-		  . '|6|4',
-		"$db: same version as src; the catalog belongs to the extension and is its configuration (with migrate.ddl_log and its sequence)");
+		  . '|7|4',
+		"$db: same version as src; the catalog belongs to the extension and is its configuration (with migrate.ddl_log, its sequence and migrate.settings)");
 
 	# the restored state carries on
 	is( $node->safe_psql(
