@@ -218,10 +218,13 @@ SELECT count(*) AS extension_functions FROM migrate_schema()
 SELECT count(*) AS temporary FROM migrate_schema()
  WHERE identity LIKE 'pg\_temp%' OR identity LIKE '%describe\_temp%';
 
--- the same rows as the PL/pgSQL version, in the same order
+-- the same rows as the PL/pgSQL version, in the same order; that one
+-- printed constants with the session's settings, which are set here to what
+-- migrate_schema() always uses
 \set ECHO none
 \i test/compare/old_schema.sql
 \set ECHO all
+SET DateStyle = 'ISO, MDY';
 SELECT kind, identity FROM
   (SELECT * FROM migrate_schema() EXCEPT SELECT * FROM old_schema()) d;
 SELECT kind, identity FROM
@@ -237,6 +240,23 @@ SELECT count(*) AS differences FROM
   (SELECT * FROM migrate_schema() EXCEPT SELECT * FROM public.old_schema()) d;
 SHOW search_path;
 RESET search_path;
+RESET DateStyle;
+
+-- whatever the session's settings, constants are printed the same way (a
+-- partition bound of dates here): two sessions describe one schema alike
+CREATE TEMP TABLE described AS SELECT * FROM migrate_schema();
+SET DateStyle = 'German, DMY';
+SET TimeZone = 'Pacific/Chatham';
+SET IntervalStyle = 'sql_standard';
+SET extra_float_digits = 3;
+SELECT count(*) AS differences FROM
+  ((SELECT * FROM migrate_schema() EXCEPT SELECT * FROM described)
+   UNION ALL (SELECT * FROM described EXCEPT SELECT * FROM migrate_schema())) d;
+SELECT definition FROM migrate_schema() WHERE identity = 'describe.measure_2024';
+RESET DateStyle;
+RESET TimeZone;
+RESET IntervalStyle;
+RESET extra_float_digits;
 
 -- no lock on a described object outlives the description
 BEGIN;

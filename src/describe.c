@@ -13,9 +13,12 @@
  * left out.  Objects are identified by name, never by OID, and definitions
  * come from PostgreSQL's own deparsing functions (ruleutils.c), called with
  * search_path set to pg_catalog, pg_temp so that every other name they print
- * is schema-qualified.  The rows are exactly those of the PL/pgSQL
- * migrate_schema() of version 0.2 (test/compare/old_schema.sql), so that
- * references and fingerprints recorded before an update still compare.
+ * is schema-qualified, and with DateStyle, TimeZone, IntervalStyle,
+ * extra_float_digits, bytea_output and lc_monetary fixed, so that constants
+ * print alike in every session.  The rows are those of the PL/pgSQL
+ * migrate_schema() of version 0.2 (test/compare/old_schema.sql) run with
+ * those settings, so that references recorded before an update still
+ * compare.
  *
  * Concurrent DDL (SPEC §14).  The catalogs are listed under one registered
  * snapshot, but the deparsing functions read the syscache, which follows
@@ -1558,6 +1561,17 @@ load_comments(DescribeState *st)
 static void
 describe_begin(DescribeState *st, bool whole)
 {
+	static const char *const fixed_settings[][2] = {
+		{"search_path", "pg_catalog, pg_temp"},
+		{"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"},
+		{"TimeZone", "UTC"},
+		{"extra_float_digits", "1"},
+		{"bytea_output", "hex"},
+		{"lc_monetary", "C"},
+	};
+	int			i;
+
 	memset(st, 0, sizeof(*st));
 	st->result_cxt = CurrentMemoryContext;
 	st->work_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -1569,11 +1583,17 @@ describe_begin(DescribeState *st, bool whole)
 	st->max = 1024;
 	st->rows = palloc(sizeof(SchemaObject) * st->max);
 
-	/* every name that ruleutils and format_type() print is qualified */
+	/*
+	 * Every name that ruleutils and format_type() print is qualified, and
+	 * every constant they print (a partition bound, a default, a check) is
+	 * printed the same way whatever the session's settings, so that two
+	 * sessions describe one schema alike.
+	 */
 	st->guc_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	for (i = 0; i < lengthof(fixed_settings); i++)
+		(void) set_config_option(fixed_settings[i][0], fixed_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 
 	MemoryContextSwitchTo(st->work_cxt);
 	st->snapshot = RegisterSnapshot(GetLatestSnapshot());
