@@ -164,3 +164,25 @@ CREATE TABLE migrate.base_snapshot (
 COMMENT ON TABLE migrate.base_snapshot IS 'the schema as it was before the first migration was applied, for migrate_rollback(''base'')';
 REVOKE ALL ON migrate.base_snapshot FROM PUBLIC;
 ALTER TABLE migrate.drift_state ADD COLUMN base_at timestamptz;
+
+/*
+ * The drift reference recorded object by object (SPEC §9): each row knows
+ * the top-level object it was described with (a table for its columns,
+ * constraints and indexes), so that an apply describes again only what its
+ * migrations changed and replaces those rows.  The fingerprint is the sum
+ * of the rows' digests, kept with the reference and updated row by row.
+ * A reference kept by this update from 0.2 knows no owners: the next apply
+ * or rollback records the whole schema once.
+ */
+ALTER TABLE migrate.schema_snapshot ADD COLUMN owner_class oid, ADD COLUMN owner_oid oid;
+CREATE INDEX schema_snapshot_owner_idx ON migrate.schema_snapshot (owner_class, owner_oid);
+ALTER TABLE migrate.drift_state ADD COLUMN fingerprint text,
+    ADD COLUMN incremental boolean NOT NULL DEFAULT false;
+
+CREATE OR REPLACE FUNCTION migrate_fingerprint()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_fingerprint'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_fingerprint()
+    IS 'fingerprint of migrate_schema(): equal fingerprints, equal schemas';
+REVOKE ALL ON FUNCTION migrate_fingerprint() FROM PUBLIC;

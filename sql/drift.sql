@@ -49,16 +49,23 @@ SET ROLE regress_migrate_deployer;
 SELECT count(*) AS drifted FROM migrate_drift();
 RESET ROLE;
 
--- an apply makes the schema it leaves the new reference
+-- an apply records what its migrations changed, and only that: what was
+-- changed by hand before it is still drift afterwards (up to 0.2 the apply
+-- made it the reference), and the new table is not
 SELECT migrate_register('0003_ledger', 'CREATE TABLE ledger (id int);', 'DROP TABLE ledger;');
 SELECT migrate_apply();
-SELECT * FROM migrate_drift();
+SELECT change, kind, identity FROM migrate_drift();
+SELECT migrate_accept_drift();
 -- a rollback likewise
 CREATE TABLE by_hand (a int);
 SELECT migrate_rollback();
-SELECT * FROM migrate_drift();
-SELECT id, action, fingerprint = migrate_fingerprint() AS fingerprint_is_schema
+SELECT change, kind, identity FROM migrate_drift();
+-- each call's history row has the fingerprint of the reference it left,
+-- which is the schema's own when nothing drifted
+SELECT id, action, fingerprint = (SELECT fingerprint FROM migrate.drift_state) AS reference_fingerprint
   FROM migrate.history WHERE action IN ('apply', 'rollback') ORDER BY seq;
+DROP TABLE by_hand;
+SELECT (SELECT fingerprint FROM migrate.drift_state) = migrate_fingerprint() AS no_drift_same_fingerprint;
 
 -- ownership changed by REASSIGN OWNED, which no event trigger sees (up to
 -- 0.2 it was no drift at all)
@@ -81,7 +88,7 @@ SELECT count(*) FROM migrate_plan(execute => true);
 SELECT * FROM migrate_drift();
 
 -- what was made by hand can be accepted as the reference
-DROP TABLE by_hand;
+CREATE TABLE by_hand (a int);
 SELECT migrate_accept_drift();
 SELECT * FROM migrate_drift();
 SELECT migrate_accept_drift();
@@ -101,7 +108,8 @@ SELECT seq, by, command_tag, object_type, object_identity, query FROM migrate.dd
 -- with the capture on, a deploy with pending migrations warns of DDL run
 -- outside migrations since the reference
 SELECT migrate_apply();
-SELECT * FROM migrate_drift();
+SELECT change, kind, identity FROM migrate_drift();
+SELECT migrate_accept_drift();
 -- it is no setting: no role can turn it off for itself, and only a
 -- superuser can turn it off at all, so no one can hide a change
 SET ROLE regress_migrate_deployer;
@@ -117,7 +125,7 @@ REVOKE EXECUTE ON FUNCTION migrate_capture_ddl(boolean) FROM regress_migrate_dep
 SELECT by, command_tag, object_identity FROM migrate.ddl_log WHERE object_identity LIKE '%deployers%';
 SELECT migrate_capture_ddl(false);
 
-DROP TABLE logged, deployers_table, accounts, ledger;
+DROP TABLE logged, deployers_table, accounts, ledger, by_hand;
 DROP EXTENSION migrate;
 REVOKE CREATE ON SCHEMA public FROM regress_migrate_deployer;
 DROP ROLE regress_migrate_dba;

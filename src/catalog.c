@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -35,11 +36,14 @@ typedef enum CatalogQuery
 	Q_MARK_ROLLED_BACK,
 	Q_LOG,
 	Q_RECORDED_AT,
+	Q_REFERENCE_STATE,
 	Q_SNAPSHOT,
 	Q_CLEAR_SNAPSHOT,
-	Q_TAKE_SNAPSHOT,
-	Q_SET_RECORDED,
-	Q_FINGERPRINT_FROM_SNAPSHOT,
+	Q_INSERT_SNAPSHOT,
+	Q_DELETE_SNAPSHOT_OWNERS,
+	Q_DELETE_SNAPSHOT_KEYS,
+	Q_SET_REFERENCE,
+	Q_SET_FINGERPRINT,
 	Q_RECORD_FINGERPRINT,
 	Q_DDL_SINCE,
 	Q_BASE_AT,
@@ -113,6 +117,10 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"SELECT recorded_at FROM migrate.drift_state",
 		0, {0}
 	},
+	[Q_REFERENCE_STATE] = {
+		"SELECT recorded_at IS NOT NULL, fingerprint, incremental FROM migrate.drift_state",
+		0, {0}
+	},
 	[Q_SNAPSHOT] = {
 		"SELECT kind, identity, definition FROM migrate.schema_snapshot"
 		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"",
@@ -122,24 +130,36 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"DELETE FROM migrate.schema_snapshot",
 		0, {0}
 	},
-	[Q_TAKE_SNAPSHOT] = {
-		"INSERT INTO migrate.schema_snapshot (kind, identity, definition)"
-		" SELECT kind, identity, definition FROM pg_catalog.migrate_schema()",
-		0, {0}
+	[Q_INSERT_SNAPSHOT] = {
+		"INSERT INTO migrate.schema_snapshot (kind, identity, definition, owner_class, owner_oid)"
+		" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::oid[], $5::oid[])",
+		5, {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, OIDARRAYOID, OIDARRAYOID}
 	},
-	[Q_SET_RECORDED] = {
-		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp()",
-		0, {0}
+	[Q_DELETE_SNAPSHOT_OWNERS] = {
+		"DELETE FROM migrate.schema_snapshot s"
+		" USING unnest($1::oid[], $2::oid[]) o (owner_class, owner_oid)"
+		" WHERE s.owner_class = o.owner_class AND s.owner_oid = o.owner_oid"
+		" RETURNING s.kind, s.identity, s.definition",
+		2, {OIDARRAYOID, OIDARRAYOID}
 	},
-	/* the same digest as migrate_fingerprint(), of the schema just recorded */
-	[Q_FINGERPRINT_FROM_SNAPSHOT] = {
-		"UPDATE migrate.history SET fingerprint ="
-		" (SELECT encode(sha256(convert_to(coalesce(string_agg(kind || ' ' || identity || ' ' || definition, E'\\n'"
-		" ORDER BY kind COLLATE \"C\", identity COLLATE \"C\"), ''), 'UTF8')), 'hex')"
-		" FROM migrate.schema_snapshot)"
+	[Q_DELETE_SNAPSHOT_KEYS] = {
+		"DELETE FROM migrate.schema_snapshot s"
+		" USING unnest($1::text[], $2::text[]) k (kind, identity)"
+		" WHERE s.kind = k.kind AND s.identity = k.identity"
+		" RETURNING s.kind, s.identity, s.definition",
+		2, {TEXTARRAYOID, TEXTARRAYOID}
+	},
+	[Q_SET_REFERENCE] = {
+		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp(),"
+		" fingerprint = $1, incremental = $2",
+		2, {TEXTOID, BOOLOID}
+	},
+	[Q_SET_FINGERPRINT] = {
+		"UPDATE migrate.history SET fingerprint = $1"
 		" WHERE seq = (SELECT max(seq) FROM migrate.history)",
-		0, {0}
+		1, {TEXTOID}
 	},
+	/* a database still at 0.2 */
 	[Q_RECORD_FINGERPRINT] = {
 		"UPDATE migrate.history SET fingerprint = pg_catalog.migrate_fingerprint()"
 		" WHERE seq = (SELECT max(seq) FROM migrate.history)",
@@ -564,6 +584,8 @@ schema_from_spi(void)
 		s->objects[i].identity = identity;
 		s->objects[i].key = psprintf("%s%c%s", kind, '\x01', identity);
 		s->objects[i].definition = def ? def : pstrdup("");
+		s->objects[i].owner_class = InvalidOid;
+		s->objects[i].owner_oid = InvalidOid;
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return s;
@@ -600,32 +622,178 @@ migrate_catalog_reference(void)
 }
 
 /*
- * migrate_catalog_record_reference: the schema as it is now becomes the
- * reference of migrate_drift(); with fingerprint, its digest goes on the
- * history row of the call's last migration.  On a catalog older than 0.3,
- * which keeps no reference this way, only the fingerprint is recorded.
+ * migrate_catalog_reference_state: whether a reference was recorded, and
+ * if so its fingerprint and whether it can be updated object by object (a
+ * reference that an update from 0.2 kept does not know the objects its
+ * rows belong to).  False on a catalog older than 0.3.
+ */
+bool
+migrate_catalog_reference_state(char **fingerprint, bool *incremental)
+{
+	OwnerContext oc;
+	bool		recorded = false;
+
+	*fingerprint = NULL;
+	*incremental = false;
+	if (migrate_catalog_version() < 3)
+		return false;
+	owner_begin(&oc);
+	(void) run_query(Q_REFERENCE_STATE, NULL, NULL, true);
+	MemoryContextSwitchTo(oc.caller_cxt);
+	if (SPI_processed == 1)
+	{
+		recorded = get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		*fingerprint = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		*incremental = get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return recorded;
+}
+
+/* An oid[] of n OIDs */
+static Datum
+oid_array(Oid *oids, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = ObjectIdGetDatum(oids[i]);
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true,
+										   TYPALIGN_INT));
+}
+
+/* Text and OID arrays of the rows of s */
+static void
+schema_arrays(Schema *s, Datum *values)
+{
+	Datum	   *kinds = palloc(sizeof(Datum) * Max(s->n, 1));
+	Datum	   *identities = palloc(sizeof(Datum) * Max(s->n, 1));
+	Datum	   *definitions = palloc(sizeof(Datum) * Max(s->n, 1));
+	Datum	   *classes = palloc(sizeof(Datum) * Max(s->n, 1));
+	Datum	   *oids = palloc(sizeof(Datum) * Max(s->n, 1));
+	int			i;
+
+	for (i = 0; i < s->n; i++)
+	{
+		kinds[i] = CStringGetTextDatum(s->objects[i].kind);
+		identities[i] = CStringGetTextDatum(s->objects[i].identity);
+		definitions[i] = CStringGetTextDatum(s->objects[i].definition);
+		classes[i] = ObjectIdGetDatum(s->objects[i].owner_class);
+		oids[i] = ObjectIdGetDatum(s->objects[i].owner_oid);
+	}
+	values[0] = PointerGetDatum(construct_array(kinds, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(identities, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(definitions, s->n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(classes, s->n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(oids, s->n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/* Append the rows a DELETE ... RETURNING gave to removed */
+static void
+collect_removed(Schema *removed)
+{
+	uint64		i;
+
+	removed->objects = repalloc(removed->objects,
+								sizeof(SchemaObject) * (removed->n + SPI_processed + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		SchemaObject *o = &removed->objects[removed->n++];
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		o->kind = SPI_getvalue(tup, desc, 1);
+		o->identity = SPI_getvalue(tup, desc, 2);
+		o->definition = SPI_getvalue(tup, desc, 3);
+		if (o->definition == NULL)
+			o->definition = pstrdup("");
+		o->key = NULL;
+		o->owner_class = o->owner_oid = InvalidOid;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * migrate_catalog_update_reference: in the reference, replace the rows of
+ * the given top-level objects (owners, n of them) and any row with the key
+ * of a row of described with described, and return the rows taken out.
+ * With n < 0, every row is replaced.
+ */
+Schema *
+migrate_catalog_update_reference(Oid *owner_classes, Oid *owner_oids, int n,
+								 Schema *described)
+{
+	OwnerContext oc;
+	Schema	   *removed = palloc0(sizeof(Schema));
+	Datum		values[5];
+
+	removed->objects = palloc(sizeof(SchemaObject));
+	owner_begin(&oc);
+	if (n < 0)
+	{
+		(void) run_query(Q_CLEAR_SNAPSHOT, NULL, NULL, false);
+		MemoryContextSwitchTo(oc.caller_cxt);
+	}
+	else
+	{
+		values[0] = oid_array(owner_classes, n);
+		values[1] = oid_array(owner_oids, n);
+		(void) run_query(Q_DELETE_SNAPSHOT_OWNERS, values, NULL, false);
+		MemoryContextSwitchTo(oc.caller_cxt);
+		collect_removed(removed);
+	}
+	schema_arrays(described, values);
+	if (n >= 0)
+	{
+		(void) run_query(Q_DELETE_SNAPSHOT_KEYS, values, NULL, false);
+		MemoryContextSwitchTo(oc.caller_cxt);
+		collect_removed(removed);
+	}
+	(void) run_query(Q_INSERT_SNAPSHOT, values, NULL, false);
+	owner_end(&oc);
+	return removed;
+}
+
+/*
+ * migrate_catalog_set_reference: the reference just updated was recorded
+ * now, and has this fingerprint; it can be updated object by object.
  */
 void
-migrate_catalog_record_reference(bool fingerprint)
+migrate_catalog_set_reference(const char *fingerprint)
+{
+	OwnerContext oc;
+	Datum		values[2];
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(fingerprint);
+	values[1] = BoolGetDatum(true);
+	(void) run_query(Q_SET_REFERENCE, values, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_record_fingerprint: the fingerprint of the schema an
+ * apply or rollback left goes on the history row of its last migration.
+ * On a catalog still at 0.2, 0.2's migrate_fingerprint() computes it.
+ */
+void
+migrate_catalog_record_fingerprint(const char *fingerprint)
 {
 	OwnerContext oc;
 	int			version = migrate_catalog_version();
+	Datum		arg;
 
 	if (version < 2)
 		return;
 	owner_begin(&oc);
 	if (version < 3)
-	{
-		if (fingerprint)
-			(void) run_query(Q_RECORD_FINGERPRINT, NULL, NULL, false);
-	}
+		(void) run_query(Q_RECORD_FINGERPRINT, NULL, NULL, false);
 	else
 	{
-		(void) run_query(Q_CLEAR_SNAPSHOT, NULL, NULL, false);
-		(void) run_query(Q_TAKE_SNAPSHOT, NULL, NULL, false);
-		(void) run_query(Q_SET_RECORDED, NULL, NULL, false);
-		if (fingerprint)
-			(void) run_query(Q_FINGERPRINT_FROM_SNAPSHOT, NULL, NULL, false);
+		arg = CStringGetTextDatum(fingerprint);
+		(void) run_query(Q_SET_FINGERPRINT, &arg, NULL, false);
 	}
 	owner_end(&oc);
 }

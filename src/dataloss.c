@@ -98,9 +98,20 @@ static struct
 	int			stmt_no;
 	List	   *truncated;		/* relations this statement truncates */
 	List	   *defaults;		/* DroppedDefault *, by this statement */
+	MemoryContextCallback gone; /* guard.cxt is gone: forget it all */
 }			guard;
 
-/* migrate_dataloss_begin_call: a call that runs migrations starts */
+static void
+guard_gone(void *arg)
+{
+	memset(&guard, 0, sizeof(guard));
+}
+
+/*
+ * migrate_dataloss_begin_call: a call that runs migrations starts.  Its
+ * state lives in a memory context of the call's: however the call ends (an
+ * error included), the state goes with the context.
+ */
 void
 migrate_dataloss_begin_call(void)
 {
@@ -108,6 +119,9 @@ migrate_dataloss_begin_call(void)
 	guard.cxt = AllocSetContextCreate(CurrentMemoryContext,
 									  "migrate data-loss guard",
 									  ALLOCSET_SMALL_SIZES);
+	guard.gone.func = guard_gone;
+	guard.gone.arg = NULL;
+	MemoryContextRegisterResetCallback(guard.cxt, &guard.gone);
 	guard.first_cid = GetCurrentCommandId(false);
 	guard.in_call = true;
 }
@@ -117,7 +131,7 @@ void
 migrate_dataloss_forget(void)
 {
 	if (guard.cxt != NULL)
-		MemoryContextDelete(guard.cxt);
+		MemoryContextDelete(guard.cxt); /* clears guard */
 	memset(&guard, 0, sizeof(guard));
 }
 

@@ -74,6 +74,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
@@ -119,7 +120,7 @@
 /* The longest wait for one lock of a busy object, in ms */
 #define DESCRIBE_LOCK_TIMEOUT	10
 
-#define NOT_DESCRIBED	"not described: another session was changing it"
+#define NOT_DESCRIBED	MIGRATE_NOT_DESCRIBED
 
 typedef struct MemberKey
 {
@@ -163,6 +164,8 @@ typedef struct DescribeState
 	int			n;
 	int			max;
 	SchemaObject *rows;
+	Oid			top_class;		/* the top-level object being described */
+	Oid			top_oid;
 } DescribeState;
 
 /* A top-level object */
@@ -199,6 +202,8 @@ emit(DescribeState *st, const char *kind, const char *identity,
 	o->key = psprintf("%s%c%s", kind, '\x01', identity);
 	o->identity = o->key + strlen(kind) + 1;
 	o->definition = pstrdup(definition);
+	o->owner_class = st->top_class;
+	o->owner_oid = st->top_oid;
 	MemoryContextSwitchTo(old);
 }
 
@@ -1437,6 +1442,8 @@ describe_top(DescribeState *st, Oid classid, Oid objid)
 {
 	int			attempt;
 
+	st->top_class = classid;
+	st->top_oid = objid;
 	for (attempt = 0; attempt < DESCRIBE_ATTEMPTS; attempt++)
 	{
 		if (describe_locked(st, classid, objid) ||
@@ -1596,7 +1603,17 @@ describe_begin(DescribeState *st, bool whole)
 								 GUC_ACTION_SAVE, true, 0, false);
 
 	MemoryContextSwitchTo(st->work_cxt);
+
+	/*
+	 * What the caller's own transaction did so far is part of the schema (the
+	 * objects a migration of this very statement created), and the deparsing
+	 * functions read pg_rewrite with the active snapshot: describe under a
+	 * snapshot taken now, after the latest command, and make it the active
+	 * one too.
+	 */
+	CommandCounterIncrement();
 	st->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	PushActiveSnapshot(st->snapshot);
 	st->caller_owner = CurrentResourceOwner;
 	st->owner = ResourceOwnerCreate(CurrentResourceOwner, "migrate describe");
 	st->namespaces = make_hash("migrate describe namespaces", sizeof(Oid),
@@ -1695,6 +1712,7 @@ describe_run(DescribeState *st, TopObject *tops, int ntops)
 	PG_END_TRY();
 
 	ResourceOwnerDelete(st->owner);
+	PopActiveSnapshot();
 	UnregisterSnapshot(st->snapshot);
 	AtEOXact_GUC(true, st->guc_nestlevel);
 	MemoryContextDelete(st->work_cxt);
@@ -1908,8 +1926,30 @@ top_object(const ObjectAddress *address, TopObject *top)
 			return owner_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
 								  Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid,
 								  address->objectId, top);
+		case RewriteRelationId:
+			return owner_relation(RewriteRelationId, RewriteOidIndexId,
+								  Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class,
+								  address->objectId, top);
 	}
 	return false;
+}
+
+/* migrate_describe_owner: see describe.h */
+bool
+migrate_describe_owner(Oid classid, Oid objid, Oid *owner_class,
+					   Oid *owner_oid)
+{
+	ObjectAddress address;
+	TopObject	top;
+
+	address.classId = classid;
+	address.objectId = objid;
+	address.objectSubId = 0;
+	if (!top_object(&address, &top))
+		return false;
+	*owner_class = top.classid;
+	*owner_oid = top.objid;
+	return true;
 }
 
 /*

@@ -19,6 +19,9 @@ typedef struct SchemaObject
 	char	   *identity;
 	char	   *key;			/* kind and identity, for ordering */
 	char	   *definition;
+	/* the top-level object it was described with (InvalidOid: not known) */
+	Oid			owner_class;
+	Oid			owner_oid;
 } SchemaObject;
 
 typedef struct Schema
@@ -40,5 +43,17 @@ extern Schema *migrate_describe(void);
  * extension members, temporary objects) give no rows.
  */
 extern Schema *migrate_describe_objects(List *addresses);
+
+/*
+ * The top-level object that an object is described with (a column, an
+ * index, a constraint, a trigger, a policy, a rule or a column default: its
+ * table or domain; a composite type: its relation), false if it has none or
+ * is gone.
+ */
+extern bool migrate_describe_owner(Oid classid, Oid objid, Oid *owner_class,
+								   Oid *owner_oid);
+
+/* Placeholder definition of an object another session was changing */
+#define MIGRATE_NOT_DESCRIBED	"not described: another session was changing it"
 
 #endif							/* MIGRATE_DESCRIBE_H */

@@ -14,10 +14,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_proc.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
 #include "utils/formatting.h"
 
+#include "fingerprint.h"
 #include "migrate.h"
 
 typedef struct DriftRows
@@ -78,6 +89,361 @@ count_only(void *arg, SchemaObject *obj, const char *before, const char *after)
 {
 }
 
+/* A top-level object of the description */
+typedef struct Owner
+{
+	Oid			classid;
+	Oid			objid;
+} Owner;
+
+/*
+ * What the migrations of the call changed, as the server reported it while
+ * they ran (hooks.c): objects created or altered, to be looked up when the
+ * call ends, and the owners of objects it dropped, looked up as the server
+ * dropped them.  Kept across the commits of a deploy.
+ */
+static struct
+{
+	bool		in_call;
+	MemoryContext cxt;
+	List	   *touched;		/* ObjectAddress *, created or altered */
+	List	   *owners;			/* Owner *, of what was dropped */
+	char	   *untrusted;		/* why the record cannot follow, or NULL */
+	MemoryContextCallback gone; /* track.cxt is gone: forget it all */
+}			track;
+
+static void
+track_gone(void *arg)
+{
+	memset(&track, 0, sizeof(track));
+}
+
+/*
+ * migrate_drift_begin_call: a call that runs migrations starts.  What it
+ * tracks lives in a memory context of the call's: however the call ends
+ * (an error included), the state goes with the context.
+ */
+void
+migrate_drift_begin_call(void)
+{
+	migrate_drift_forget();
+	track.cxt = AllocSetContextCreate(CurrentMemoryContext,
+									  "migrate drift tracking",
+									  ALLOCSET_SMALL_SIZES);
+	track.gone.func = track_gone;
+	track.gone.arg = NULL;
+	MemoryContextRegisterResetCallback(track.cxt, &track.gone);
+	track.in_call = true;
+}
+
+/* migrate_drift_forget: the call ended, recorded or not */
+void
+migrate_drift_forget(void)
+{
+	if (track.cxt != NULL)
+		MemoryContextDelete(track.cxt); /* clears track */
+	memset(&track, 0, sizeof(track));
+}
+
+static void
+add_owner(List **owners, Oid classid, Oid objid)
+{
+	Owner	   *o = palloc(sizeof(Owner));
+
+	o->classid = classid;
+	o->objid = objid;
+	*owners = lappend(*owners, o);
+}
+
+/*
+ * migrate_drift_touched: a migration of the call created, altered, dropped
+ * or commented on an object, or granted privileges on it.
+ */
+void
+migrate_drift_touched(Oid classid, Oid objid, bool dropping)
+{
+	MemoryContext old;
+	Oid			owner_class;
+	Oid			owner_oid;
+
+	if (!track.in_call)
+		return;
+	old = MemoryContextSwitchTo(track.cxt);
+	if (dropping)
+	{
+		/* looked up now, while it is still there */
+		if (migrate_describe_owner(classid, objid, &owner_class, &owner_oid))
+			add_owner(&track.owners, owner_class, owner_oid);
+	}
+	else
+	{
+		ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+		addr->classId = classid;
+		addr->objectId = objid;
+		addr->objectSubId = 0;
+		track.touched = lappend(track.touched, addr);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * migrate_drift_touched_contents: a migration changed every object of a
+ * kind in schema nspid (GRANT ... ON ALL TABLES IN SCHEMA): its relations
+ * and routines are described again.
+ */
+void
+migrate_drift_touched_contents(Oid nspid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!track.in_call)
+		return;
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		if (c->relnamespace == nspid)
+			migrate_drift_touched(RelationRelationId, c->oid, false);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	rel = table_open(ProcedureRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_proc p = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (p->pronamespace == nspid)
+			migrate_drift_touched(ProcedureRelationId, p->oid, false);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * migrate_drift_untrusted: a migration changed the schema in a way the
+ * server does not report object by object (it wrote the system catalogs,
+ * DROP OWNED revoked privileges): the reference is recorded whole.
+ */
+void
+migrate_drift_untrusted(const char *why)
+{
+	if (!track.in_call || track.untrusted != NULL)
+		return;
+	track.untrusted = MemoryContextStrdup(track.cxt, why);
+}
+
+static int
+compare_owners(const void *a, const void *b)
+{
+	const Owner *x = *(const Owner *const *) a;
+	const Owner *y = *(const Owner *const *) b;
+
+	if (x->classid != y->classid)
+		return x->classid < y->classid ? -1 : 1;
+	if (x->objid != y->objid)
+		return x->objid < y->objid ? -1 : 1;
+	return 0;
+}
+
+static int
+compare_owner_cells(const ListCell *a, const ListCell *b)
+{
+	Owner	   *x = (Owner *) lfirst(a);
+	Owner	   *y = (Owner *) lfirst(b);
+
+	return compare_owners(&x, &y);
+}
+
+/*
+ * Add to owners the owners of the objects that depend on o (one level):
+ * their description names o, so it changes when o is renamed or altered (a
+ * view over a table whose column was renamed, a default that calls a
+ * function, the columns of a type, everything in a schema).
+ */
+static void
+add_dependents(List **owners, Owner *o)
+{
+	Relation	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(o->classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(o->objid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Oid			owner_class;
+		Oid			owner_oid;
+
+		if (dep->deptype == DEPENDENCY_EXTENSION)
+			continue;
+		if (migrate_describe_owner(dep->classid, dep->objid, &owner_class,
+								   &owner_oid))
+			add_owner(owners, owner_class, owner_oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The top-level objects the call changed, each once, sorted, with those
+ * that depend on them.
+ */
+static List *
+changed_owners(void)
+{
+	List	   *owners = list_copy(track.owners);
+	List	   *direct;
+	List	   *unique = NIL;
+	ListCell   *lc;
+	Owner	   *prev = NULL;
+
+	foreach(lc, track.touched)
+	{
+		ObjectAddress *addr = (ObjectAddress *) lfirst(lc);
+		Oid			owner_class;
+		Oid			owner_oid;
+
+		/* gone since: its drop was reported, with its owner */
+		if (migrate_describe_owner(addr->classId, addr->objectId,
+								   &owner_class, &owner_oid))
+			add_owner(&owners, owner_class, owner_oid);
+	}
+	direct = list_copy(owners);
+	foreach(lc, direct)
+		add_dependents(&owners, (Owner *) lfirst(lc));
+
+	list_sort(owners, compare_owner_cells);
+	foreach(lc, owners)
+	{
+		Owner	   *o = (Owner *) lfirst(lc);
+
+		if (prev == NULL || compare_owners(&prev, &o) != 0)
+			unique = lappend(unique, o);
+		prev = o;
+	}
+	return unique;
+}
+
+/* The whole schema becomes the reference; its fingerprint is returned */
+static char *
+record_whole(void)
+{
+	Schema	   *all = migrate_describe();
+	MigrateDigest d;
+	char	   *hex;
+
+	migrate_digest_schema(all, &d);
+	hex = migrate_digest_hex(&d);
+	(void) migrate_catalog_update_reference(NULL, NULL, -1, all);
+	migrate_catalog_set_reference(hex);
+	return hex;
+}
+
+/*
+ * The reference becomes the old one with the rows of the objects the call
+ * changed described again; the fingerprint follows, row by row.  Returns
+ * the new fingerprint.
+ */
+static char *
+record_changes(const char *old_fingerprint)
+{
+	List	   *owners = changed_owners();
+	List	   *addresses = NIL;
+	Oid		   *classes;
+	Oid		   *oids;
+	Schema	   *described;
+	Schema	   *removed;
+	MigrateDigest d;
+	ListCell   *lc;
+	int			n = 0;
+	int			i;
+
+	if (owners == NIL)
+		return pstrdup(old_fingerprint);
+	classes = palloc(sizeof(Oid) * list_length(owners));
+	oids = palloc(sizeof(Oid) * list_length(owners));
+	foreach(lc, owners)
+	{
+		Owner	   *o = (Owner *) lfirst(lc);
+		ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+		classes[n] = o->classid;
+		oids[n++] = o->objid;
+		addr->classId = o->classid;
+		addr->objectId = o->objid;
+		addr->objectSubId = 0;
+		addresses = lappend(addresses, addr);
+	}
+	described = migrate_describe_objects(addresses);
+	removed = migrate_catalog_update_reference(classes, oids, n, described);
+
+	(void) migrate_digest_parse(old_fingerprint, &d);
+	for (i = 0; i < removed->n; i++)
+		migrate_digest_row(&d, removed->objects[i].kind,
+						   removed->objects[i].identity,
+						   removed->objects[i].definition, true);
+	for (i = 0; i < described->n; i++)
+		migrate_digest_row(&d, described->objects[i].kind,
+						   described->objects[i].identity,
+						   described->objects[i].definition, false);
+	migrate_catalog_set_reference(migrate_digest_hex(&d));
+	return migrate_digest_hex(&d);
+}
+
+/*
+ * migrate_drift_record: after an apply or rollback, the schema it leaves is
+ * the reference, and its fingerprint goes on the history row of the call's
+ * last migration.  The reference is the previous one plus what the call's
+ * migrations changed, described again (SPEC §9): the call pays for what it
+ * changed, not for the size of the schema.  The whole schema is described
+ * only when it must be: there is no reference yet, the one there was kept
+ * by an update from 0.2, or a migration changed the schema in a way the
+ * server does not report object by object (a NOTICE says so).
+ */
+void
+migrate_drift_record(void)
+{
+	char	   *old_fingerprint;
+	bool		incremental;
+	bool		recorded;
+	MigrateDigest check;
+	char	   *fingerprint;
+
+	if (migrate_catalog_version() < 3)
+	{
+		migrate_catalog_record_fingerprint(NULL);
+		migrate_drift_forget();
+		return;
+	}
+	recorded = migrate_catalog_reference_state(&old_fingerprint, &incremental);
+	if (recorded && incremental && track.untrusted == NULL &&
+		migrate_digest_parse(old_fingerprint, &check))
+		fingerprint = record_changes(old_fingerprint);
+	else
+	{
+		if (recorded && track.untrusted != NULL)
+			ereport(NOTICE,
+					(errmsg("the drift reference was recorded from the whole schema"),
+					 errdetail("%s, which the server does not report object by object.",
+							   track.untrusted)));
+		fingerprint = record_whole();
+	}
+	migrate_catalog_record_fingerprint(fingerprint);
+	migrate_drift_forget();
+}
+
 /*
  * migrate_drift_accept: the schema as it is becomes the reference; returns
  * how many objects had drifted from the old one (all of them, if there was
@@ -97,19 +463,8 @@ migrate_drift_accept(void)
 				 errhint("Run ALTER EXTENSION migrate UPDATE.")));
 	n = migrate_compare(recorded ? recorded : &none, migrate_describe(),
 						count_only, NULL);
-	migrate_catalog_record_reference(false);
+	(void) record_whole();
 	return n;
-}
-
-/*
- * migrate_drift_record: after an apply or rollback, the schema it leaves is
- * the reference, and its fingerprint goes on the history row of the call's
- * last migration.
- */
-void
-migrate_drift_record(void)
-{
-	migrate_catalog_record_reference(true);
 }
 
 /*

@@ -365,8 +365,12 @@ migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
 	args.rollback = rollback;
 	args.allow_data_loss = allow_data_loss;
 
-	/* what the migrations would destroy is refused at the end, all at once */
+	/*
+	 * What the migrations would destroy is refused at the end, all at once;
+	 * what they change is what the drift record describes again.
+	 */
 	migrate_dataloss_begin_call();
+	migrate_drift_begin_call();
 	PG_TRY();
 	{
 		if (dry_run)
@@ -381,12 +385,14 @@ migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		migrate_drift_forget();
 		migrate_dataloss_fail_call(edata);
 	}
 	PG_END_TRY();
 	migrate_dataloss_end_call();
 	if (!dry_run)
 		return list_length(chosen);
+	migrate_drift_forget();
 
 	ereport(NOTICE,
 			(errmsg("dry run: %d %s would be %s; nothing was changed",

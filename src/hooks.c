@@ -7,21 +7,24 @@
  *	  check hook), and every utility command (ProcessUtility).  Installed
  *	  when the library is loaded; outside migration scripts each hook only
  *	  passes the call on.  This module dispatches; the data-loss guard
- *	  (dataloss.c) and the protection of the extension's own objects
- *	  (protect.c) decide.
+ *	  (dataloss.c), the protection of the extension's own objects
+ *	  (protect.c) and the drift record (drift.c) decide.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/objectaccess.h"
+#include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "tcop/utility.h"
 
 #include "dataloss.h"
 #include "hooks.h"
+#include "migrate.h"
 #include "protect.h"
+#include "targets.h"
 
 static object_access_hook_type prev_object_access = NULL;
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
@@ -41,13 +44,16 @@ object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		case OAT_POST_CREATE:
 			migrate_protect_created(classId, objectId, subId);
 			migrate_dataloss_created(classId, objectId, subId);
+			migrate_drift_touched(classId, objectId, false);
 			break;
 		case OAT_POST_ALTER:
 			migrate_protect_object(classId, objectId, subId, "alter");
+			migrate_drift_touched(classId, objectId, false);
 			break;
 		case OAT_DROP:
 			migrate_protect_object(classId, objectId, subId, "drop");
 			migrate_dataloss_dropped(classId, objectId, subId);
+			migrate_drift_touched(classId, objectId, true);
 			break;
 		case OAT_TRUNCATE:
 			migrate_protect_object(RelationRelationId, objectId, 0, "truncate");
@@ -65,8 +71,47 @@ check_perms(List *rangeTable, bool ereport_on_violation)
 		!prev_check_perms(rangeTable, ereport_on_violation))
 		return false;
 	if (migrate_script_running())
+	{
+		ListCell   *lc;
+
 		migrate_protect_writes(rangeTable);
+		foreach(lc, rangeTable)
+		{
+			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				rte->relid < FirstNormalObjectId &&
+				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) != 0)
+				migrate_drift_untrusted("a migration wrote the system catalogs");
+		}
+	}
 	return true;
+}
+
+/*
+ * A utility command of a migration is about to run: what it names and
+ * changes without the object access hook hearing of it.
+ */
+static void
+utility_of_migration(Node *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, migrate_utility_objects(stmt))
+	{
+		MigrateUtilityObject *o = (MigrateUtilityObject *) lfirst(lc);
+
+		migrate_protect_object(o->classid, o->objid, o->subid, o->action);
+		if (o->contents)
+			migrate_drift_touched_contents(o->objid);
+		else
+			migrate_drift_touched(o->classid, o->objid, false);
+	}
+	migrate_protect_utility(stmt);
+	if (IsA(stmt, DropOwnedStmt))
+		migrate_drift_untrusted("DROP OWNED revoked privileges");
+	else if (IsA(stmt, AlterExtensionContentsStmt))
+		migrate_drift_untrusted("ALTER EXTENSION changed which objects belong to an extension");
 }
 
 static void
@@ -76,7 +121,7 @@ process_utility(PlannedStmt *pstmt, const char *queryString,
 				DestReceiver *dest, QueryCompletion *qc)
 {
 	if (migrate_script_running())
-		migrate_protect_utility(pstmt->utilityStmt);
+		utility_of_migration(pstmt->utilityStmt);
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);

@@ -164,7 +164,13 @@ extern void migrate_catalog_mark_rolled_back(const char *id);
 extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
 extern Schema *migrate_catalog_reference(void);
-extern void migrate_catalog_record_reference(bool fingerprint);
+extern bool migrate_catalog_reference_state(char **fingerprint,
+											bool *incremental);
+extern Schema *migrate_catalog_update_reference(Oid *owner_classes,
+												Oid *owner_oids, int n,
+												Schema *described);
+extern void migrate_catalog_set_reference(const char *fingerprint);
+extern void migrate_catalog_record_fingerprint(const char *fingerprint);
 extern void migrate_catalog_record_base(void);
 extern Schema *migrate_catalog_base(void);
 extern int64 migrate_catalog_ddl_since_reference(void);
@@ -296,6 +302,11 @@ extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,
 
 extern int	migrate_drift_rows(Tuplestorestate *store, TupleDesc desc);
 extern int	migrate_drift_accept(void);
+extern void migrate_drift_begin_call(void);
+extern void migrate_drift_forget(void);
+extern void migrate_drift_touched(Oid classid, Oid objid, bool dropping);
+extern void migrate_drift_touched_contents(Oid nspid);
+extern void migrate_drift_untrusted(const char *why);
 extern void migrate_drift_record(void);
 extern void migrate_drift_warn(void);
 extern void migrate_drift_record_base(void);

@@ -279,111 +279,24 @@ migrate_protect_writes(List *rangeTable)
 	}
 }
 
-/* A relation named by rv, if it is one of the extension's: refused */
-static void
-protect_relation(RangeVar *rv, const char *action)
-{
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-	if (OidIsValid(relid))
-		migrate_protect_object(RelationRelationId, relid, 0, action);
-}
-
-/* Objects of GRANT or REVOKE */
-static void
-protect_grant(GrantStmt *stmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmt->objects)
-	{
-		Node	   *obj = (Node *) lfirst(lc);
-
-		if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
-		{
-			Oid			nsp = get_namespace_oid(strVal(obj), true);
-
-			if (OidIsValid(nsp))
-				migrate_protect_object(NamespaceRelationId, nsp, 0,
-									   "grant or revoke privileges on the objects of");
-			continue;
-		}
-		switch (stmt->objtype)
-		{
-			case OBJECT_TABLE:
-			case OBJECT_SEQUENCE:
-				protect_relation((RangeVar *) obj, "grant or revoke privileges on");
-				break;
-			case OBJECT_FUNCTION:
-			case OBJECT_PROCEDURE:
-			case OBJECT_ROUTINE:
-				{
-					Oid			func = LookupFuncWithArgs(stmt->objtype,
-														  (ObjectWithArgs *) obj,
-														  true);
-
-					if (OidIsValid(func))
-						migrate_protect_object(ProcedureRelationId, func, 0,
-											   "grant or revoke privileges on");
-					break;
-				}
-			case OBJECT_SCHEMA:
-				{
-					Oid			nsp = get_namespace_oid(strVal(obj), true);
-
-					if (OidIsValid(nsp))
-						migrate_protect_object(NamespaceRelationId, nsp, 0,
-											   "grant or revoke privileges on");
-					break;
-				}
-			default:
-				break;
-		}
-	}
-}
-
-/* The object a COMMENT or SECURITY LABEL is about */
-static void
-protect_described(ObjectType objtype, Node *object)
-{
-	Relation	rel = NULL;
-	ObjectAddress addr;
-
-	addr = get_object_address(objtype, object, &rel, AccessShareLock, true);
-	if (rel != NULL)
-		relation_close(rel, NoLock);
-	if (OidIsValid(addr.objectId))
-		migrate_protect_object(addr.classId, addr.objectId, addr.objectSubId,
-							   "comment on or label");
-}
-
 /*
  * migrate_protect_utility: a utility command of a migration is about to
- * run.  Privileges, comments and labels reach no object access hook: refuse
- * them here when they are about the extension's objects.
+ * run.  The objects it names whose change no object access hook may report
+ * (privileges, comments, labels, some ALTER TABLE subcommands) are checked
+ * by hooks.c through migrate_protect_object(); here, the drop of the
+ * extension or its schema, refused before the server drops the first of
+ * its members, and the default privileges of its schema.
  */
 void
 migrate_protect_utility(Node *stmt)
 {
 	switch (nodeTag(stmt))
 	{
-		case T_GrantStmt:
-			protect_grant((GrantStmt *) stmt);
-			break;
-		case T_CommentStmt:
-			protect_described(((CommentStmt *) stmt)->objtype,
-							  ((CommentStmt *) stmt)->object);
-			break;
-		case T_SecLabelStmt:
-			protect_described(((SecLabelStmt *) stmt)->objtype,
-							  ((SecLabelStmt *) stmt)->object);
-			break;
 		case T_DropStmt:
 			{
 				DropStmt   *drop = (DropStmt *) stmt;
 				ListCell   *lc;
 
-				/* named before the server drops the first of its members */
 				if (drop->removeType != OBJECT_EXTENSION &&
 					drop->removeType != OBJECT_SCHEMA)
 					break;

@@ -73,6 +73,30 @@ like(
 NOTICE:  rolled back 0001_a \(2 of 2\) in \d+\.\d ms\Z/,
 	'rollback NOTICEs, latest first');
 
+# A migration that writes the system catalogs cannot be followed object by
+# object: the drift reference is recorded from the whole schema, and a
+# NOTICE says why
+$node->safe_psql(
+	'postgres', q{
+	SET client_min_messages = warning;
+	CREATE TABLE catalog_written (id int);
+	SELECT migrate_accept_drift();
+	SELECT migrate_register('0000_catalog',
+	  $$UPDATE pg_catalog.pg_class SET reloptions = '{fillfactor=70}' WHERE oid = 'catalog_written'::regclass;$$,
+	  $$UPDATE pg_catalog.pg_class SET reloptions = NULL WHERE oid = 'catalog_written'::regclass;$$);
+});
+($ret, $out, $err) = messages("SELECT migrate_apply('0000_catalog')");
+like(
+	$err,
+	qr/\ANOTICE:  applied 0000_catalog \(1 of 1\) in \d+\.\d ms
+NOTICE:  the drift reference was recorded from the whole schema
+DETAIL:  a migration wrote the system catalogs, which the server does not report object by object\.\Z/,
+	'the whole schema is described when the catalogs were written directly');
+is( $node->safe_psql(
+		'postgres',
+		'SELECT fingerprint = migrate_fingerprint() FROM migrate.drift_state'),
+	't',
+	'and the reference is the schema');
 
 $node->safe_psql('postgres',
 	"SET client_min_messages = warning; SELECT migrate_apply()");
@@ -98,7 +122,7 @@ like($err, qr/CONTEXT:  .*migration "1\d{4}_t"/s, 'naming the migration');
 is( $node->safe_psql(
 		'postgres',
 		"SELECT count(*) FROM migrate_status() WHERE state = 'applied'"),
-	'3',
+	'4',
 	'nothing of the failed call is applied');
 is( $node->safe_psql(
 		'postgres', "SELECT count(*) FROM pg_class WHERE relname ~ '^t[0-9]+\$'"),
@@ -112,7 +136,7 @@ $node->safe_psql('postgres',
 is( $node->safe_psql(
 		'postgres',
 		"SELECT count(*) FROM migrate_status() WHERE state = 'applied'"),
-	$n + 3,
+	$n + 4,
 	'applied in steps of +20');
 
 $node->stop;
