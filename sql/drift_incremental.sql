@@ -171,6 +171,38 @@ SELECT migrate_rollback('base');
 SELECT check_reference('catalog written back');
 SELECT * FROM mismatches ORDER BY step, side, kind, identity;
 
+-- REASSIGN OWNED changes owners object by object, as the server reports;
+-- DROP OWNED revokes privileges without reporting each object, so the
+-- whole schema is described then
+CREATE ROLE regress_inc_ra;
+CREATE ROLE regress_inc_rb;
+CREATE TABLE inc.owned (id int);
+ALTER TABLE inc.owned OWNER TO regress_inc_ra;
+CREATE VIEW inc.owned_view AS SELECT id FROM inc.owned;
+ALTER VIEW inc.owned_view OWNER TO regress_inc_ra;
+GRANT SELECT ON inc.existing TO regress_inc_rb;
+SELECT count(*) FROM (SELECT migrate_unregister(id) FROM migrate_status()) u;
+SELECT migrate_accept_drift();
+SELECT migrate_register(id, up, down) FROM (VALUES
+  ('0020_reassign', 'REASSIGN OWNED BY regress_inc_ra TO regress_inc_rb;',
+   'REASSIGN OWNED BY regress_inc_rb TO regress_inc_ra;'),
+  ('0021_drop_owned', 'DROP OWNED BY regress_inc_rb;', '')
+) m (id, up, down);
+SELECT migrate_apply('0020_reassign');
+SELECT check_reference('reassign owned');
+SELECT kind, identity FROM migrate_schema() WHERE definition LIKE '%regress_inc_rb%' ORDER BY 1, 2;
+SELECT migrate_rollback('-1');
+SELECT check_reference('reassign owned back');
+SELECT migrate_apply('0020_reassign');
+SELECT migrate_apply(allow_data_loss => true);
+SELECT check_reference('drop owned');
+SELECT kind, identity FROM migrate_schema() WHERE definition LIKE '%regress_inc_r%' ORDER BY 1, 2;
+SELECT * FROM mismatches ORDER BY step, side, kind, identity;
+SELECT migrate_rollback('base');
+SELECT count(*) FROM (SELECT migrate_unregister(id) FROM migrate_status()) u;
+DROP ROLE regress_inc_ra;
+DROP ROLE regress_inc_rb;
+
 DROP FUNCTION check_reference(text);
 DROP FUNCTION reference_differences();
 DROP SCHEMA inc CASCADE;
