@@ -186,3 +186,31 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate_fingerprint()
     IS 'fingerprint of migrate_schema(): equal fingerprints, equal schemas';
 REVOKE ALL ON FUNCTION migrate_fingerprint() FROM PUBLIC;
+
+/*
+ * What a backend loaded of the migrations' state is kept, and used again
+ * while nothing has changed (SPEC §7: migrate_status(), migrate_current()
+ * and a no-op migrate_apply() read a few rows, however many migrations
+ * there are).  Every statement that writes migrate.migration or
+ * migrate.applied, through the functions or by hand, makes a new version of
+ * the one row of migrate.state_serial, once per transaction; a backend uses
+ * what it kept only while its snapshot sees the same version of that row.
+ * ENABLE ALWAYS: the triggers fire under session_replication_role = replica
+ * too (pg_restore --disable-triggers, logical replication).
+ */
+CREATE TABLE migrate.state_serial (serial bigint NOT NULL);
+INSERT INTO migrate.state_serial VALUES (0);
+COMMENT ON TABLE migrate.state_serial IS 'one row, a new version of it each time migrate.migration or migrate.applied change';
+REVOKE ALL ON migrate.state_serial FROM PUBLIC;
+
+CREATE FUNCTION migrate.state_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'migrate_state_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION migrate.state_changed() FROM PUBLIC;
+CREATE TRIGGER state_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON migrate.migration FOR EACH STATEMENT EXECUTE FUNCTION migrate.state_changed();
+CREATE TRIGGER state_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON migrate.applied FOR EACH STATEMENT EXECUTE FUNCTION migrate.state_changed();
+ALTER TABLE migrate.migration ENABLE ALWAYS TRIGGER state_changed;
+ALTER TABLE migrate.applied ENABLE ALWAYS TRIGGER state_changed;

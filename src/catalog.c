@@ -2,7 +2,8 @@
  *
  * catalog.c
  *	  Reading and writing the catalog tables migrate.migration,
- *	  migrate.applied and migrate.history.
+ *	  migrate.applied and migrate.history (the state of every migration is
+ *	  loaded by catalog_load.c).
  *
  * Every statement here runs as the extension's owner, with search_path set
  * to pg_catalog, pg_temp (SPEC §2): the caller needs no privilege on the
@@ -27,7 +28,6 @@
 
 typedef enum CatalogQuery
 {
-	Q_LOAD,
 	Q_FETCH,
 	Q_INSERT,
 	Q_UPDATE,
@@ -55,6 +55,7 @@ typedef enum CatalogQuery
 	Q_SET_CAPTURE,
 	Q_LOG_DDL,
 	Q_LOG_DROP,
+	Q_STATE_CHANGED,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -66,14 +67,6 @@ typedef struct CatalogQueryDef
 } CatalogQueryDef;
 
 static const CatalogQueryDef queries[NUM_QUERIES] = {
-	[Q_LOAD] = {
-		"SELECT coalesce(m.id, a.id), m.id IS NOT NULL, a.id IS NOT NULL,"
-		" m.description, m.down_sql IS NOT NULL,"
-		" coalesce(a.checksum, m.checksum), a.checksum <> m.checksum,"
-		" a.applied_at, a.applied_by, a.duration, m.registered_by"
-		" FROM migrate.migration m FULL JOIN migrate.applied a ON a.id = m.id",
-		0, {0}
-	},
 	[Q_FETCH] = {
 		"SELECT m.up_sql, m.down_sql, m.description, m.checksum,"
 		" m.data_loss_ok,"
@@ -217,6 +210,10 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" FROM pg_event_trigger_dropped_objects() WHERE original",
 		2, {NAMEOID, TEXTOID}
 	},
+	[Q_STATE_CHANGED] = {
+		"UPDATE migrate.state_serial SET serial = serial OPERATOR(pg_catalog.+) 1",
+		0, {0}
+	},
 };
 
 static SPIPlanPtr plans[NUM_QUERIES];
@@ -301,106 +298,6 @@ get_bool(HeapTuple tuple, TupleDesc desc, int col)
 	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
 
 	return !isnull && DatumGetBool(d);
-}
-
-static int
-compare_entries(const void *a, const void *b)
-{
-	return migrate_version_cmp(((const MigrateEntry *) a)->id,
-							   ((const MigrateEntry *) b)->id);
-}
-
-const char *
-migrate_state_name(MigrateState state)
-{
-	switch (state)
-	{
-		case MIGRATE_APPLIED:
-			return "applied";
-		case MIGRATE_PENDING:
-			return "pending";
-		case MIGRATE_MODIFIED:
-			return "modified";
-		case MIGRATE_OUT_OF_ORDER:
-			return "out_of_order";
-		case MIGRATE_MISSING:
-			return "missing";
-	}
-	return "unknown";
-}
-
-/*
- * migrate_catalog_load: every registered or applied migration, in version
- * order, with its state (SPEC §7).  An applied migration is "modified" when
- * the checksum of its registered up script (a generated column, so always
- * the script's own) differs from the checksum it was applied with; a pending
- * one is "out_of_order" when it sorts before the latest
- * applied one.  Writers pass fresh after taking the lock, so the statement
- * takes a new snapshot and sees every committed deploy; readers see the
- * snapshot of the query that called them.
- */
-MigrateCatalog *
-migrate_catalog_load(bool fresh)
-{
-	OwnerContext oc;
-	MigrateCatalog *cat;
-	SPITupleTable *tt;
-	int			i;
-	int			latest = -1;
-
-	owner_begin(&oc);
-	(void) run_query(Q_LOAD, NULL, NULL, !fresh);
-	MemoryContextSwitchTo(oc.caller_cxt);
-
-	tt = SPI_tuptable;
-	cat = palloc(sizeof(MigrateCatalog));
-	cat->n = (int) SPI_processed;
-	cat->entries = palloc0(sizeof(MigrateEntry) * Max(cat->n, 1));
-	for (i = 0; i < cat->n; i++)
-	{
-		HeapTuple	tup = tt->vals[i];
-		TupleDesc	desc = tt->tupdesc;
-		MigrateEntry *e = &cat->entries[i];
-		bool		isnull;
-
-		e->id = get_text(tup, desc, 1);
-		e->registered = get_bool(tup, desc, 2);
-		e->applied = get_bool(tup, desc, 3);
-		e->description = get_text(tup, desc, 4);
-		e->reversible = get_bool(tup, desc, 5);
-		text_to_cstring_buffer(DatumGetTextPP(SPI_getbinval(tup, desc, 6, &isnull)),
-							   e->checksum, sizeof(e->checksum));
-		if (e->applied)
-		{
-			e->applied_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 8, &isnull));
-			e->applied_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 9, &isnull))));
-			e->duration = *DatumGetIntervalP(SPI_getbinval(tup, desc, 10, &isnull));
-		}
-
-		if (e->registered)
-			e->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 11, &isnull))));
-
-		/* checksums differ: the registered up script is not what was applied */
-		if (e->applied && e->registered)
-			e->state = get_bool(tup, desc, 7) ? MIGRATE_MODIFIED : MIGRATE_APPLIED;
-		else if (e->applied)
-			e->state = MIGRATE_MISSING;
-		else
-			e->state = MIGRATE_PENDING;
-	}
-	SPI_freetuptable(tt);
-	owner_end(&oc);
-
-	qsort(cat->entries, cat->n, sizeof(MigrateEntry), compare_entries);
-
-	for (i = 0; i < cat->n; i++)
-		if (cat->entries[i].applied)
-			latest = i;
-	cat->latest_applied = latest;
-	for (i = 0; i < latest; i++)
-		if (cat->entries[i].state == MIGRATE_PENDING)
-			cat->entries[i].state = MIGRATE_OUT_OF_ORDER;
-	return cat;
 }
 
 /* migrate_catalog_fetch: the stored row of migration id, or NULL. */
@@ -923,5 +820,25 @@ migrate_catalog_log_ddl(bool dropped, const char *tag)
 	values[0] = NameGetDatum(&oc.caller);
 	values[1] = CStringGetTextDatum(tag);
 	(void) run_query(dropped ? Q_LOG_DROP : Q_LOG_DDL, values, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_state_changed: a statement wrote migrate.migration or
+ * migrate.applied (the trigger state_changed): make a new version of the
+ * row of migrate.state_serial, so that no backend uses the state it kept
+ * from before (catalog_load.c).  Once per transaction is enough: until it
+ * commits, no other transaction sees the change, and this one never keeps
+ * a state loaded with a version of its own.
+ */
+void
+migrate_catalog_state_changed(void)
+{
+	OwnerContext oc;
+
+	if (migrate_state_written_here())
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_STATE_CHANGED, NULL, NULL, false);
 	owner_end(&oc);
 }

@@ -257,7 +257,7 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 }
 
 static void
-run_all(MigrateCatalog *cat, List *chosen, bool rollback, bool allow_data_loss)
+run_all(const MigrateCatalog *cat, List *chosen, bool rollback, bool allow_data_loss)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext percxt;
@@ -332,7 +332,7 @@ migrate_rolled_back(void (*fn) (void *arg), void *arg)
 
 typedef struct RunAllArgs
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	bool		rollback;
 	bool		allow_data_loss;
@@ -354,7 +354,7 @@ run_all_cb(void *arg)
  * ran.
  */
 int
-migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
+migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback, bool dry_run,
 				bool allow_data_loss)
 {
 	MemoryContext cxt = CurrentMemoryContext;

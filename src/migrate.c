@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "commands/event_trigger.h"
+#include "commands/trigger.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -46,6 +47,7 @@ PG_FUNCTION_INFO_V1(migrate_schema);
 PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
+PG_FUNCTION_INFO_V1(migrate_state_changed);
 
 void
 _PG_init(void)
@@ -227,7 +229,7 @@ migrate_unregister(PG_FUNCTION_ARGS)
  */
 static List *
 choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
-				  bool rollback, MigrateCatalog **cat)
+				  bool rollback, const MigrateCatalog **cat)
 {
 	MigrateTarget target;
 	List	   *chosen;
@@ -247,7 +249,7 @@ choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 
 static List *
 choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
-			   MigrateCatalog **cat)
+			   const MigrateCatalog **cat)
 {
 	return choose_migrations(fcinfo, funcname, will_run, false, cat);
 }
@@ -260,7 +262,7 @@ choose_pending(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 Datum
 migrate_apply(PG_FUNCTION_ARGS)
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	int			n;
 
@@ -284,7 +286,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 
 /* How many migrations of cat are applied */
 static int
-applied_count(MigrateCatalog *cat)
+applied_count(const MigrateCatalog *cat)
 {
 	int			n = 0;
 	int			i;
@@ -304,7 +306,7 @@ applied_count(MigrateCatalog *cat)
 Datum
 migrate_rollback(PG_FUNCTION_ARGS)
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	bool		allow_data_loss = false;
 	int			n;
@@ -364,6 +366,21 @@ begin_rows(FunctionCallInfo fcinfo, TupleDesc *desc)
 }
 
 /*
+ * A text datum of s in buf, which is reused from row to row: rows are
+ * copied into the tuplestore, and thousands of them need not leave a copy
+ * of each value behind.
+ */
+static Datum
+text_in(StringInfo buf, const char *s)
+{
+	resetStringInfo(buf);
+	appendStringInfoSpaces(buf, VARHDRSZ);
+	appendStringInfoString(buf, s);
+	SET_VARSIZE(buf->data, buf->len);
+	return PointerGetDatum(buf->data);
+}
+
+/*
  * migrate_status()
  *		Every registered or applied migration in version order.
  */
@@ -372,28 +389,35 @@ migrate_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
+	StringInfoData id;
+	StringInfoData description;
+	StringInfoData state;
+	NameData	applied_by;
 	int			i;
 
+	initStringInfo(&id);
+	initStringInfo(&description);
+	initStringInfo(&state);
 	migrate_enter("migrate_status()", false);
 	cat = migrate_catalog_load(false);
 	for (i = 0; i < cat->n; i++)
 	{
-		MigrateEntry *e = &cat->entries[i];
+		const MigrateEntry *e = &cat->entries[i];
 		Datum		values[7];
 		bool		nulls[7] = {false, false, false, false, false, false, false};
 
-		values[0] = CStringGetTextDatum(e->id);
+		values[0] = text_in(&id, e->id);
 		if (e->description)
-			values[1] = CStringGetTextDatum(e->description);
+			values[1] = text_in(&description, e->description);
 		else
 			nulls[1] = true;
-		values[2] = CStringGetTextDatum(migrate_state_name(e->state));
+		values[2] = text_in(&state, migrate_state_name(e->state));
 		if (e->applied)
 		{
 			values[3] = TimestampTzGetDatum(e->applied_at);
-			values[4] = CStringGetDatum(e->applied_by);
-			values[4] = DirectFunctionCall1(namein, values[4]);
+			namestrcpy(&applied_by, e->applied_by ? e->applied_by : "");
+			values[4] = NameGetDatum(&applied_by);
 			values[5] = IntervalPGetDatum(&e->duration);
 		}
 		else
@@ -417,7 +441,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	bool		execute;
 	bool		rollback = false;
@@ -448,7 +472,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 Datum
 migrate_current(PG_FUNCTION_ARGS)
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	char	   *id = NULL;
 
 	migrate_enter("migrate_current()", false);
@@ -525,7 +549,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	Tuplestorestate *tupstore;
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 
 	require_arg(fcinfo, 0, "migrate_verify()", "target");
@@ -568,4 +592,22 @@ migrate_accept_drift(PG_FUNCTION_ARGS)
 	n = migrate_drift_accept();
 	migrate_leave();
 	PG_RETURN_INT32(n);
+}
+
+/*
+ * migrate.state_changed()
+ *		Statement trigger on migrate.migration and migrate.applied: the
+ *		migrations' state changed, so what backends kept of it is old.
+ */
+Datum
+migrate_state_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migrate.state_changed() must be called as a trigger")));
+	migrate_enter_trigger();
+	migrate_catalog_state_changed();
+	migrate_leave();
+	return PointerGetDatum(NULL);
 }

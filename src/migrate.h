@@ -65,6 +65,12 @@ extern void migrate_check_extension(const char *id);
 /* ---------- version.c ---------- */
 
 extern int	migrate_version_cmp(const char *a, const char *b);
+
+/* room for the sort key of any valid id */
+#define MIGRATE_VERSION_KEY_MAX	(4 * MIGRATE_ID_MAXLEN + 4)
+extern int	migrate_version_key(const char *id, unsigned char *key);
+extern int	migrate_version_key_cmp(const unsigned char *a, int alen,
+									const unsigned char *b, int blen);
 extern bool migrate_id_valid(const char *id);
 extern void migrate_check_id(const char *id);
 
@@ -153,7 +159,9 @@ typedef struct MigrateRow
 	char	   *registered_by;	/* its author: who registered or changed it */
 } MigrateRow;
 
-extern MigrateCatalog *migrate_catalog_load(bool fresh);
+extern const MigrateCatalog *migrate_catalog_load(bool fresh);
+extern bool migrate_state_written_here(void);
+extern void migrate_catalog_state_changed(void);
 extern MigrateRow *migrate_catalog_fetch(const char *id);
 extern void migrate_catalog_insert(const MigrateRow *row);
 extern void migrate_catalog_update(const MigrateRow *row);
@@ -249,10 +257,10 @@ typedef struct MigrateTarget
 
 extern void migrate_parse_target(const char *spec, bool rollback,
 								 MigrateTarget *target);
-extern List *migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target);
-extern List *migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target);
-extern void migrate_validate(MigrateCatalog *cat, bool rollback);
-extern void migrate_check_authors(MigrateCatalog *cat, List *chosen,
+extern List *migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *target);
+extern List *migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target);
+extern void migrate_validate(const MigrateCatalog *cat, bool rollback);
+extern void migrate_check_authors(const MigrateCatalog *cat, List *chosen,
 								  bool rollback);
 
 /* ---------- execute.c ---------- */
@@ -267,7 +275,7 @@ typedef struct MigrateExecState
 	ErrorContextCallback callback;
 } MigrateExecState;
 
-extern int	migrate_execute(MigrateCatalog *cat, List *chosen, bool rollback,
+extern int	migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback,
 							bool dry_run, bool allow_data_loss);
 extern void migrate_run_script(const char *id, MigrateScriptKind kind,
 							   const char *sql);
@@ -295,7 +303,7 @@ typedef void (*MigrateDiffFn) (void *arg, SchemaObject *obj,
 
 extern int	migrate_compare(Schema *before, Schema *after, MigrateDiffFn emit,
 							void *arg);
-extern void migrate_verify_rows(MigrateCatalog *cat, List *chosen,
+extern void migrate_verify_rows(const MigrateCatalog *cat, List *chosen,
 								Tuplestorestate *store, TupleDesc desc);
 
 /* ---------- drift.c ---------- */
@@ -314,7 +322,7 @@ extern void migrate_drift_check_base(void);
 
 /* ---------- plan.c ---------- */
 
-extern void migrate_plan_rows(MigrateCatalog *cat, List *chosen, bool execute,
+extern void migrate_plan_rows(const MigrateCatalog *cat, List *chosen, bool execute,
 							  bool rollback, Tuplestorestate *store,
 							  TupleDesc desc);
 

@@ -36,7 +36,7 @@
 
 typedef struct PlanContext
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	bool		execute;
 	bool		rollback;		/* the down scripts */
@@ -391,7 +391,7 @@ plan_all(void *arg)
  * into store.
  */
 void
-migrate_plan_rows(MigrateCatalog *cat, List *chosen, bool execute,
+migrate_plan_rows(const MigrateCatalog *cat, List *chosen, bool execute,
 				  bool rollback, Tuplestorestate *store, TupleDesc desc)
 {
 	PlanContext pc;

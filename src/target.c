@@ -82,7 +82,7 @@ migrate_parse_target(const char *spec, bool rollback, MigrateTarget *target)
 
 /* Index of migration id in cat, or -1 */
 static int
-find_entry(MigrateCatalog *cat, const char *id)
+find_entry(const MigrateCatalog *cat, const char *id)
 {
 	int			lo = 0;
 	int			hi = cat->n - 1;
@@ -121,7 +121,7 @@ list_done(StringInfo buf, int n)
 
 /* The ids of the migrations in a state, for a message */
 static char *
-list_ids(MigrateCatalog *cat, MigrateState state, int *count)
+list_ids(const MigrateCatalog *cat, MigrateState state, int *count)
 {
 	StringInfoData buf;
 	int			i;
@@ -141,7 +141,7 @@ list_ids(MigrateCatalog *cat, MigrateState state, int *count)
  * latest applied one (SPEC §6.2).
  */
 void
-migrate_validate(MigrateCatalog *cat, bool rollback)
+migrate_validate(const MigrateCatalog *cat, bool rollback)
 {
 	const char *action = rollback ? "roll back" : "apply";
 	char	   *ids;
@@ -191,7 +191,7 @@ migrate_validate(MigrateCatalog *cat, bool rollback)
  * error, except head (SPEC §4).
  */
 List *
-migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target)
+migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *target)
 {
 	List	   *chosen = NIL;
 	int			last = cat->n - 1;
@@ -244,7 +244,7 @@ migrate_select_apply(MigrateCatalog *cat, MigrateTarget *target)
  * undone makes it an error before anything runs (SPEC §7).
  */
 List *
-migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target)
+migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target)
 {
 	List	   *chosen = NIL;
 	StringInfoData irreversible;
@@ -326,7 +326,7 @@ migrate_select_rollback(MigrateCatalog *cat, MigrateTarget *target)
  * has no privileges.
  */
 void
-migrate_check_authors(MigrateCatalog *cat, List *chosen, bool rollback)
+migrate_check_authors(const MigrateCatalog *cat, List *chosen, bool rollback)
 {
 	Oid			runner = GetUserId();
 	StringInfoData ids;

@@ -22,7 +22,7 @@
 
 typedef struct VerifyContext
 {
-	MigrateCatalog *cat;
+	const MigrateCatalog *cat;
 	List	   *chosen;
 	Tuplestorestate *store;
 	TupleDesc	desc;
@@ -347,7 +347,7 @@ verify_all(void *arg)
  * migrations, into store.  Nothing of it persists.
  */
 void
-migrate_verify_rows(MigrateCatalog *cat, List *chosen, Tuplestorestate *store,
+migrate_verify_rows(const MigrateCatalog *cat, List *chosen, Tuplestorestate *store,
 					TupleDesc desc)
 {
 	VerifyContext vc;
