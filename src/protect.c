@@ -127,33 +127,60 @@ object_namespace(Oid classid, Oid objid)
 	}
 }
 
+/* The extension and its schema, looked up once for several objects */
+typedef struct OwnIds
+{
+	Oid			ext;
+	Oid			nsp;
+} OwnIds;
+
+static void
+own_ids(OwnIds *ids)
+{
+	ids->ext = get_extension_oid("migrate", true);
+	ids->nsp = get_namespace_oid("migrate", true);
+}
+
 /*
  * Is the object one of the extension's: the extension, its schema, an
  * object in that schema or on a relation of it, or a member of the
- * extension (its functions and event triggers)?
+ * extension (its functions and event triggers)?  An object that a
+ * migration has just created can be a member only by replacing one of the
+ * extension's functions (new objects belong to an extension only while its
+ * own script runs), so for those (created) the members are only looked
+ * among functions.
  */
 static bool
-own_object(Oid classid, Oid objid)
+own_object_of(const OwnIds *ids, Oid classid, Oid objid, bool created)
 {
-	Oid			ext = get_extension_oid("migrate", true);
-	Oid			nsp = get_namespace_oid("migrate", true);
 	Oid			relid;
 
-	if (!OidIsValid(ext))
+	if (!OidIsValid(ids->ext))
 		return false;
 	if (classid == ExtensionRelationId)
-		return objid == ext;
+		return objid == ids->ext;
 	if (classid == NamespaceRelationId)
-		return objid == nsp;
+		return objid == ids->nsp;
 	relid = owning_relation(classid, objid);
 	if (OidIsValid(relid))
 	{
 		classid = RelationRelationId;
 		objid = relid;
 	}
-	if (OidIsValid(nsp) && object_namespace(classid, objid) == nsp)
+	if (OidIsValid(ids->nsp) && object_namespace(classid, objid) == ids->nsp)
 		return true;
-	return getExtensionOfObject(classid, objid) == ext;
+	if (created && classid != ProcedureRelationId)
+		return false;
+	return getExtensionOfObject(classid, objid) == ids->ext;
+}
+
+static bool
+own_object(Oid classid, Oid objid)
+{
+	OwnIds		ids;
+
+	own_ids(&ids);
+	return own_object_of(&ids, classid, objid, false);
 }
 
 static void
@@ -227,10 +254,14 @@ void
 migrate_protect_statement_done(void)
 {
 	List	   *check = created;
+	OwnIds		ids;
 	int			pass;
 	ListCell   *lc;
 
 	created = NIL;
+	if (check == NIL)
+		return;
+	own_ids(&ids);
 	/* relations first: a table is named rather than its row type */
 	for (pass = 0; pass < 2; pass++)
 	{
@@ -240,7 +271,7 @@ migrate_protect_statement_done(void)
 
 			if ((addr->classId == RelationRelationId) != (pass == 0))
 				continue;
-			if (own_object(addr->classId, addr->objectId))
+			if (own_object_of(&ids, addr->classId, addr->objectId, true))
 				refuse(addr->classId, addr->objectId, addr->objectSubId,
 					   addr->classId == ProcedureRelationId ? "create or replace" : "create");
 		}
