@@ -10,8 +10,9 @@
 # Timed, in one session of database bench_migrate: register all N (one psql
 # script, one transaction), apply head, apply head again (nothing pending),
 # SELECT count(*) FROM migrate_status(), re-register all N unchanged, rollback
-# base.  Baseline, in database bench_base: the same up SQL, concatenated, run
-# with `psql -X -q -1 -f`, then the down SQL the same way.
+# base, apply head again in calls of '+50' (each its own transaction).
+# Baseline, in database bench_base: the same up SQL, concatenated, run with
+# `psql -X -q -1 -f`, then the down SQL the same way.
 #
 # ROUNDS rounds (default 3; env ROUNDS) alternate the two, each in fresh
 # databases, and every figure is the median of the rounds.  The cluster lives
@@ -113,6 +114,12 @@ mem() {
     echo "SELECT 'CHECK|rolled back|' || :n_rolled;"
     mem "after rollback base"
     echo "SELECT 'TOP|' || name || '|' || coalesce(ident, '') || '|' || total_bytes FROM pg_backend_memory_contexts ORDER BY total_bytes DESC LIMIT 8;"
+    # the same backlog applied as a careful deploy job would: 50 at a time,
+    # each call its own transaction
+    steps=()
+    for ((i = 0; i < (N + 49) / 50; i++)); do steps+=("SELECT migrate_apply('+50');"); done
+    timed "apply head in steps of 50" '\o /dev/null' "${steps[@]}" '\o'
+    echo "SELECT 'CHECK|applied in steps|' || count(*) FROM migrate_status() WHERE state = 'applied';"
 } >"$WORK/session.sql"
 
 # run_migrate R: the migrate session in a fresh database, output session.R.out
@@ -237,6 +244,7 @@ check "applied again" 0 "$(field CHECK 'applied again' 3)"
 check "status rows" "$N" "$(field CHECK 'status rows' 3)"
 check "re-registered unchanged" "$N" "$(grep -cx unchanged "$WORK/register2.out" || true)"
 check "rolled back" "$N" "$(field CHECK 'rolled back' 3)"
+check "applied in steps" "$N" "$(field CHECK 'applied in steps' 3)"
 
 echo
 echo "backend memory of the migrate session (sum of pg_backend_memory_contexts; VmHWM = peak RSS, shared buffers included):"
