@@ -214,3 +214,102 @@ CREATE TRIGGER state_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON migrate.applied FOR EACH STATEMENT EXECUTE FUNCTION migrate.state_changed();
 ALTER TABLE migrate.migration ENABLE ALWAYS TRIGGER state_changed;
 ALTER TABLE migrate.applied ENABLE ALWAYS TRIGGER state_changed;
+
+/*
+ * Migrations beyond one transaction (SPEC §10).  A migration registered
+ * with transactional => false may hold statements that refuse a
+ * transaction block (CREATE INDEX CONCURRENTLY...); CALL migrate_deploy()
+ * runs each of its statements at top level, committed on its own, and
+ * records in migrate.progress how far it got, so that an interrupted one
+ * shows as partial and the next deploy resumes it.
+ */
+ALTER TABLE migrate.migration ADD COLUMN transactional boolean NOT NULL DEFAULT true;
+
+CREATE TABLE migrate.progress (
+    id text PRIMARY KEY REFERENCES migrate.migration (id),
+    script text NOT NULL CONSTRAINT progress_script_known CHECK (script IN ('up', 'down')),
+    checksum text NOT NULL,
+    statements integer NOT NULL,
+    done integer NOT NULL,
+    statement_xid xid8,
+    started_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    by name NOT NULL,
+    error text
+);
+COMMENT ON TABLE migrate.progress IS 'one row per non-transactional migration that a deploy started and did not finish';
+COMMENT ON COLUMN migrate.progress.done IS 'statements of the script committed; a resume starts at the next';
+COMMENT ON COLUMN migrate.progress.statement_xid IS 'the transaction that recorded the start of the next statement, older than what that statement creates';
+REVOKE ALL ON migrate.progress FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('migrate.progress', '');
+CREATE TRIGGER state_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON migrate.progress FOR EACH STATEMENT EXECUTE FUNCTION migrate.state_changed();
+ALTER TABLE migrate.progress ENABLE ALWAYS TRIGGER state_changed;
+
+ALTER TABLE migrate.history DROP CONSTRAINT history_action_known;
+ALTER TABLE migrate.history ADD CONSTRAINT history_action_known
+    CHECK (action IN ('register', 'update', 'unregister', 'apply', 'rollback',
+                      'baseline', 'interrupted'));
+
+/*
+ * migrate_register() gains transactional, and migrate_status() the columns
+ * transactional, partial, stopped_at and error: their signatures change,
+ * so they are made anew, and the EXECUTE grants on the old ones are given
+ * again.
+ */
+DO $$
+DECLARE
+    remade constant text[][] := ARRAY[
+        ARRAY['pg_catalog.migrate_register(text, text, text, text, boolean)',
+              'pg_catalog.migrate_register(text, text, text, text, boolean, boolean)',
+              $f$CREATE FUNCTION pg_catalog.migrate_register(id text,
+                                 up_sql text,
+                                 down_sql text DEFAULT NULL,
+                                 description text DEFAULT NULL,
+                                 data_loss_ok boolean DEFAULT false,
+                                 transactional boolean DEFAULT true)
+               RETURNS text
+               AS 'MODULE_PATHNAME', 'migrate_register'
+               LANGUAGE C VOLATILE$f$,
+              'register a migration; answers registered, unchanged or updated'],
+        ARRAY['pg_catalog.migrate_status()',
+              'pg_catalog.migrate_status()',
+              $f$CREATE FUNCTION pg_catalog.migrate_status(OUT id text,
+                               OUT description text,
+                               OUT state text,
+                               OUT applied_at timestamptz,
+                               OUT applied_by name,
+                               OUT duration interval,
+                               OUT reversible boolean,
+                               OUT transactional boolean,
+                               OUT partial text,
+                               OUT stopped_at integer,
+                               OUT error text)
+               RETURNS SETOF record
+               AS 'MODULE_PATHNAME', 'migrate_status'
+               LANGUAGE C STABLE$f$,
+              'every registered or applied migration in version order, with its state']];
+    grantees text[];
+    grantee text;
+    i int;
+BEGIN
+    FOR i IN 1 .. array_length(remade, 1) LOOP
+        SELECT coalesce(array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                       ELSE quote_ident(r.rolname) END), '{}')
+          INTO grantees
+          FROM pg_catalog.pg_proc p,
+               LATERAL pg_catalog.aclexplode(p.proacl) a
+               LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+         WHERE p.oid = remade[i][1]::pg_catalog.regprocedure
+           AND a.privilege_type = 'EXECUTE'
+           AND a.grantee <> p.proowner;
+        EXECUTE format('DROP FUNCTION %s', remade[i][1]);
+        EXECUTE remade[i][3];
+        EXECUTE format('COMMENT ON FUNCTION %s IS %L', remade[i][2], remade[i][4]);
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', remade[i][2]);
+        FOREACH grantee IN ARRAY grantees LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', remade[i][2], grantee);
+        END LOOP;
+    END LOOP;
+END
+$$;

@@ -87,7 +87,7 @@ SELECT to_regclass('drop_t5') AS drop_t5;
 
 -- a migration that revokes the caller's own rights
 CREATE ROLE regress_migrate_deployer;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean),
   migrate_status() TO regress_migrate_deployer;
 CREATE SCHEMA app AUTHORIZATION regress_migrate_deployer;

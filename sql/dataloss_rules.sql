@@ -201,7 +201,7 @@ BEGIN
   RAISE EXCEPTION 'the guard ran a policy';
 END $$;
 CREATE ROLE regress_migrate_rls;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_apply(text, boolean, boolean) TO regress_migrate_rls;
 CREATE TABLE guarded (id int, secret text);
 INSERT INTO guarded VALUES (1, 's'), (2, 't');
@@ -220,7 +220,7 @@ ROLLBACK;
 RESET ROLE;
 DROP TABLE guarded;
 DROP FUNCTION explode();
-REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean),
+REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_apply(text, boolean, boolean) FROM regress_migrate_rls;
 DROP ROLE regress_migrate_rls;
 

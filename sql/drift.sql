@@ -8,7 +8,7 @@ CREATE EXTENSION migrate;
 SET client_min_messages = notice;
 CREATE ROLE regress_migrate_dba;
 CREATE ROLE regress_migrate_deployer;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_apply(text, boolean, boolean), migrate_drift() TO regress_migrate_deployer;
 GRANT CREATE ON SCHEMA public TO regress_migrate_deployer;
 

@@ -33,7 +33,7 @@ SELECT * FROM migrate.migration;
 RESET ROLE;
 
 -- a deploy role with EXECUTE (and the rights its migrations need)
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean),
   migrate_rollback(text, boolean, boolean), migrate_status(), migrate_current()
   TO regress_migrate_deploy;
@@ -71,7 +71,7 @@ SET ROLE regress_migrate_deploy;
 SELECT migrate_apply();
 RESET ROLE;
 CREATE ROLE regress_migrate_author;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_status() TO regress_migrate_author;
 SET ROLE regress_migrate_author;
 SELECT migrate_register('0004_escalate', 'ALTER ROLE regress_migrate_author SUPERUSER;');
@@ -97,7 +97,7 @@ RESET ROLE;
 SELECT migrate_rollback();
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_migrate_author';
 -- a role that registered and was then dropped has no privileges either
-REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean),
+REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_status() FROM regress_migrate_author;
 DROP ROLE regress_migrate_author;
 SELECT migrate_rollback();

@@ -91,7 +91,7 @@ ALTER TABLE app.hidden ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.hidden FORCE ROW LEVEL SECURITY;
 CREATE POLICY nothing_visible ON app.hidden USING (app.payload() > 0);
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean) TO regress_mallory;
 SET ROLE regress_mallory;
 SELECT migrate_register('0006_hidden', 'ALTER TABLE app.hidden DROP COLUMN secret;
@@ -187,7 +187,7 @@ SELECT count(*) > 0 AS read_the_catalog FROM seen_migrations;
 SELECT migrate_rollback('base', allow_data_loss => true);
 DROP TABLE brick_witness;
 DROP SCHEMA app CASCADE;
-REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean),
+REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
   migrate_unregister(text), migrate_apply(text, boolean, boolean) FROM regress_mallory;
 DROP ROLE regress_mallory;
 DROP EXTENSION migrate;

@@ -62,6 +62,8 @@ CREATE ROLE regress_migrate_upgrader;
 CREATE ROLE regress_migrate_nobody_here;
 GRANT EXECUTE ON FUNCTION migrate_apply(text, boolean, boolean) TO regress_migrate_upgrader;
 GRANT EXECUTE ON FUNCTION migrate_rollback(text, boolean) TO regress_migrate_upgrader;
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean),
+  migrate_status() TO regress_migrate_upgrader;
 SELECT migrate_register('0001_a', 'CREATE TABLE up_a (id int);', 'DROP TABLE up_a;', 'first');
 SELECT migrate_register('0002_b', 'CREATE TABLE up_b (id int);', 'DROP TABLE up_b;');
 SELECT migrate_register('0003_c', 'ALTER TABLE up_a ADD COLUMN c int DEFAULT random()::int;');
@@ -91,6 +93,9 @@ SELECT count(*) AS history_differences FROM (
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, boolean, boolean)', 'EXECUTE') AS granted;
 -- including migrate_rollback(), which the update replaced to add allow_data_loss
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS granted_rollback;
+-- made anew by 0.3 with their grants
+SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_register(text, text, text, text, boolean, boolean)', 'EXECUTE') AS granted_register,
+       has_function_privilege('regress_migrate_upgrader', 'migrate_status()', 'EXECUTE') AS granted_status;
 SELECT has_function_privilege('regress_migrate_nobody_here', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS public_can_rollback;
 
 -- and what 0.2 adds works on the updated state
@@ -104,10 +109,17 @@ CREATE TEMP TABLE before_history_2 AS
 -- the update to 0.3
 ALTER EXTENSION migrate UPDATE TO '0.3';
 SELECT extversion FROM pg_extension WHERE extname = 'migrate';
+-- the columns of 0.2 are kept; 0.3 adds transactional (true for every
+-- migration registered before) and the columns of a partial deploy
 SELECT count(*) AS status_differences FROM (
-  (SELECT * FROM migrate_status() EXCEPT SELECT * FROM before_status_2)
+  (SELECT id, description, state, applied_at, applied_by, duration, reversible
+     FROM migrate_status() EXCEPT SELECT * FROM before_status_2)
   UNION ALL
-  (SELECT * FROM before_status_2 EXCEPT SELECT * FROM migrate_status())) d;
+  (SELECT * FROM before_status_2
+   EXCEPT SELECT id, description, state, applied_at, applied_by, duration, reversible
+     FROM migrate_status())) d;
+SELECT transactional, partial, stopped_at, error, count(*) FROM migrate_status()
+ GROUP BY 1, 2, 3, 4;
 SELECT count(*) AS history_differences FROM (
   (SELECT seq, id, action, at, by, duration, checksum, txid, fingerprint FROM migrate.history
    EXCEPT SELECT * FROM before_history_2)
@@ -116,10 +128,15 @@ SELECT count(*) AS history_differences FROM (
    EXCEPT SELECT seq, id, action, at, by, duration, checksum, txid, fingerprint FROM migrate.history)) d;
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_apply(text, boolean, boolean)', 'EXECUTE') AS granted;
 SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_rollback(text, boolean, boolean)', 'EXECUTE') AS granted_rollback;
+-- made anew by 0.3 with their grants
+SELECT has_function_privilege('regress_migrate_upgrader', 'migrate_register(text, text, text, text, boolean, boolean)', 'EXECUTE') AS granted_register,
+       has_function_privilege('regress_migrate_upgrader', 'migrate_status()', 'EXECUTE') AS granted_status;
 
 -- the objects are those of a fresh install, privileges included
 REVOKE EXECUTE ON FUNCTION migrate_apply(text, boolean, boolean) FROM regress_migrate_upgrader;
 REVOKE EXECUTE ON FUNCTION migrate_rollback(text, boolean, boolean) FROM regress_migrate_upgrader;
+REVOKE EXECUTE ON FUNCTION migrate_register(text, text, text, text, boolean, boolean),
+  migrate_status() FROM regress_migrate_upgrader;
 SELECT object AS only_after_update FROM
   (SELECT upgrade_extension_shape() AS object EXCEPT SELECT object FROM fresh_shape) d ORDER BY 1;
 SELECT object AS only_in_fresh_install FROM

@@ -29,8 +29,11 @@
 typedef enum CatalogQuery
 {
 	Q_FETCH,
+	Q_FETCH3,
 	Q_INSERT,
+	Q_INSERT3,
 	Q_UPDATE,
+	Q_UPDATE3,
 	Q_DELETE,
 	Q_MARK_APPLIED,
 	Q_MARK_ROLLED_BACK,
@@ -74,6 +77,29 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" m.registered_by"
 		" FROM migrate.migration m WHERE m.id = $1",
 		1, {TEXTOID}
+	},
+	[Q_FETCH3] = {
+		"SELECT m.up_sql, m.down_sql, m.description, m.checksum,"
+		" m.data_loss_ok,"
+		" EXISTS (SELECT FROM migrate.applied a WHERE a.id = m.id),"
+		" m.registered_by, m.transactional,"
+		" EXISTS (SELECT FROM migrate.progress p WHERE p.id = m.id)"
+		" FROM migrate.migration m WHERE m.id = $1",
+		1, {TEXTOID}
+	},
+	[Q_INSERT3] = {
+		"INSERT INTO migrate.migration (id, description, up_sql, down_sql,"
+		" data_loss_ok, registered_at, registered_by, transactional)"
+		" VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7)",
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BOOLOID}
+	},
+	[Q_UPDATE3] = {
+		"UPDATE migrate.migration SET description = $2, up_sql = $3,"
+		" down_sql = $4, data_loss_ok = $5,"
+		" registered_at = clock_timestamp(), registered_by = $6,"
+		" transactional = $7"
+		" WHERE id = $1",
+		7, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BOOLOID}
 	},
 	[Q_INSERT] = {
 		"INSERT INTO migrate.migration (id, description, up_sql, down_sql,"
@@ -308,8 +334,10 @@ migrate_catalog_fetch(const char *id)
 	Datum		arg = CStringGetTextDatum(id);
 	MigrateRow *row = NULL;
 
+	bool		v3 = migrate_catalog_version() >= 3;
+
 	owner_begin(&oc);
-	(void) run_query(Q_FETCH, &arg, NULL, false);
+	(void) run_query(v3 ? Q_FETCH3 : Q_FETCH, &arg, NULL, false);
 	MemoryContextSwitchTo(oc.caller_cxt);
 	if (SPI_processed > 0)
 	{
@@ -326,18 +354,32 @@ migrate_catalog_fetch(const char *id)
 		row->data_loss_ok = get_bool(tup, desc, 5);
 		row->applied = get_bool(tup, desc, 6);
 		row->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, desc, 7, &isnull))));
+		row->transactional = !v3 || get_bool(tup, desc, 8);
+		row->partial = v3 && get_bool(tup, desc, 9);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	owner_end(&oc);
 	return row;
 }
 
+/*
+ * Insert or update the row of a migration (q3 for a 0.3 catalog, which
+ * knows transactional; a migration that is not cannot be registered in an
+ * older one).
+ */
 static void
-write_row(CatalogQuery q, const MigrateRow *row)
+write_row(CatalogQuery q, CatalogQuery q3, const MigrateRow *row)
 {
 	OwnerContext oc;
-	Datum		values[6];
-	char		nulls[6];
+	Datum		values[7];
+	char		nulls[7];
+	bool		v3 = migrate_catalog_version() >= 3;
+
+	if (!v3 && !row->transactional)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the migrate extension must be updated to register non-transactional migrations"),
+				 errhint("Run ALTER EXTENSION migrate UPDATE.")));
 
 	owner_begin(&oc);
 	values[0] = text_or_null(row->id, &nulls[0]);
@@ -348,20 +390,22 @@ write_row(CatalogQuery q, const MigrateRow *row)
 	nulls[4] = ' ';
 	values[5] = NameGetDatum(&oc.caller);
 	nulls[5] = ' ';
-	(void) run_query(q, values, nulls, false);
+	values[6] = BoolGetDatum(row->transactional);
+	nulls[6] = ' ';
+	(void) run_query(v3 ? q3 : q, values, nulls, false);
 	owner_end(&oc);
 }
 
 void
 migrate_catalog_insert(const MigrateRow *row)
 {
-	write_row(Q_INSERT, row);
+	write_row(Q_INSERT, Q_INSERT3, row);
 }
 
 void
 migrate_catalog_update(const MigrateRow *row)
 {
-	write_row(Q_UPDATE, row);
+	write_row(Q_UPDATE, Q_UPDATE3, row);
 }
 
 static void

@@ -45,6 +45,7 @@ typedef struct Columns
 	AttrNumber	down_sql;
 	AttrNumber	checksum;
 	AttrNumber	registered_by;
+	AttrNumber	transactional;	/* InvalidAttrNumber before 0.3 */
 	AttrNumber	applied_at;
 	AttrNumber	applied_by;
 	AttrNumber	duration;
@@ -266,6 +267,7 @@ load_registered(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot,
 	c->down_sql = column(relid, "down_sql");
 	c->checksum = column(relid, "checksum");
 	c->registered_by = column(relid, "registered_by");
+	c->transactional = get_attnum(relid, "transactional");
 
 	cat->n = 0;
 	cat->entries = MemoryContextAllocZero(sorted->scratch,
@@ -294,6 +296,9 @@ load_registered(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot,
 		if (!nulls[c->registered_by - 1])
 			e->registered_by =
 				role_name(values[c->registered_by - 1]);
+		e->transactional = c->transactional == InvalidAttrNumber ||
+			nulls[c->transactional - 1] ||
+			DatumGetBool(values[c->transactional - 1]);
 		e->state = MIGRATE_PENDING;
 	}
 	table_endscan(scan);
@@ -310,9 +315,9 @@ load_registered(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot,
  * the script's own) differs from the checksum it was applied with; one
  * that is applied but no longer registered is "missing" (the foreign key
  * of migrate.applied forbids it, but a catalog restored by hand may have
- * one).
+ * one): those are returned, to be added when nothing else looks entries up.
  */
-static void
+static List *
 load_applied(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot,
 			 Columns *c)
 {
@@ -372,18 +377,63 @@ load_applied(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot,
 	pfree(values);
 	pfree(nulls);
 
-	if (missing != NIL)
-	{
-		ListCell   *lc;
-		int			n = cat->n;
+	return missing;
+}
 
-		cat->n += list_length(missing);
-		cat->entries = repalloc_huge(cat->entries,
-									 sizeof(MigrateEntry) * cat->n);
-		foreach(lc, missing)
-			cat->entries[n++] = *(MigrateEntry *) lfirst(lc);
-		qsort(cat->entries, cat->n, sizeof(MigrateEntry), compare_entries);
+/*
+ * Mark the migrations a deploy started and did not finish, as
+ * migrate.progress records them (a database whose extension is not yet
+ * updated to 0.3 has no such table).  A partial migration is applied only
+ * if it was being rolled back.
+ */
+static void
+load_progress(MigrateCatalog *cat, Sorted *sorted, Snapshot snapshot)
+{
+	Oid			nsp = get_namespace_oid("migrate", false);
+	Oid			relid = get_relname_relid("progress", nsp);
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	id;
+	AttrNumber	script;
+	AttrNumber	done;
+	AttrNumber	error;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(relid))
+		return;
+	id = column(relid, "id");
+	script = column(relid, "script");
+	done = column(relid, "done");
+	error = column(relid, "error");
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, id, desc, &isnull);
+		MigrateEntry *e;
+		char	   *kind;
+
+		if (isnull)
+			continue;
+		e = find_entry(sorted, TextDatumGetCString(d));
+		if (e == NULL)
+			continue;
+		d = heap_getattr(tup, script, desc, &isnull);
+		kind = isnull ? "up" : TextDatumGetCString(d);
+		e->partial = true;
+		e->partial_kind = strcmp(kind, "down") == 0 ?
+			MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
+		d = heap_getattr(tup, done, desc, &isnull);
+		e->partial_done = isnull ? 0 : DatumGetInt32(d);
+		d = heap_getattr(tup, error, desc, &isnull);
+		e->partial_error = isnull ? NULL : TextDatumGetCString(d);
+		e->state = MIGRATE_PARTIAL;
 	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -462,6 +512,7 @@ migrate_catalog_load(bool fresh)
 	MemoryContext old;
 	Sorted		sorted;
 	Columns		c;
+	List	   *missing;
 	int			latest = -1;
 	int			i;
 
@@ -492,8 +543,21 @@ migrate_catalog_load(bool fresh)
 										   ALLOCSET_DEFAULT_SIZES);
 	memset(role_names, 0, sizeof(role_names));
 	load_registered(cat, &sorted, snapshot, &c);
-	load_applied(cat, &sorted, snapshot, &c);
+	missing = load_applied(cat, &sorted, snapshot, &c);
+	load_progress(cat, &sorted, snapshot);
 	memset(role_names, 0, sizeof(role_names));
+	if (missing != NIL)
+	{
+		ListCell   *lc;
+		int			n = cat->n;
+
+		cat->n += list_length(missing);
+		cat->entries = repalloc_huge(cat->entries,
+									 sizeof(MigrateEntry) * cat->n);
+		foreach(lc, missing)
+			cat->entries[n++] = *(MigrateEntry *) lfirst(lc);
+		qsort(cat->entries, cat->n, sizeof(MigrateEntry), compare_entries);
+	}
 	UnregisterSnapshot(snapshot);
 
 	for (i = 0; i < cat->n; i++)
@@ -535,6 +599,8 @@ migrate_state_name(MigrateState state)
 			return "out_of_order";
 		case MIGRATE_MISSING:
 			return "missing";
+		case MIGRATE_PARTIAL:
+			return "partial";
 	}
 	return "unknown";
 }

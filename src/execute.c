@@ -153,6 +153,8 @@ migrate_run_statements(MigrateExecState *st, MigrateScript *script)
 
 	for (i = 0; i < script->nstmts; i++)
 	{
+		if (script->stmts[i].skip)
+			continue;
 		/* errors of the guard's look are placed at the statement too */
 		st->stmt_no = i + 1;
 		st->stmt_line = script->stmts[i].line;
@@ -163,15 +165,22 @@ migrate_run_statements(MigrateExecState *st, MigrateScript *script)
 
 /*
  * migrate_run_script: run the kind script of migration id, statement by
- * statement, with errors placed at the migration, statement and line.
+ * statement, with errors placed at the migration, statement and line.  A
+ * script of a non-transactional migration runs as its transactional
+ * equivalent (SPEC §9): the same statements without CONCURRENTLY, which
+ * have the same effect on the schema.
  */
 void
-migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql)
+migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql,
+				   bool transactional)
 {
 	MigrateExecState st;
+	MigrateScript *script = migrate_script_parse(id, kind, sql, transactional);
 
+	if (!transactional)
+		migrate_script_make_transactional(script);
 	migrate_exec_begin(&st, id, kind);
-	migrate_run_statements(&st, migrate_script_parse(id, kind, sql));
+	migrate_run_statements(&st, script);
 	migrate_exec_end(&st);
 }
 
@@ -201,7 +210,7 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 	sql = rollback ? row->down_sql : row->up_sql;
 	if (sql == NULL)
 		elog(ERROR, "migration \"%s\" has no down script", e->id);
-	script = migrate_script_parse(e->id, kind, sql);
+	script = migrate_script_parse(e->id, kind, sql, row->transactional);
 
 	snprintf(activity, sizeof(activity), "%s: %s (%d of %d)",
 			 rollback ? "migrate_rollback" : "migrate_apply", e->id, step,

@@ -106,8 +106,11 @@ str_equal(const char *a, const char *b)
 }
 
 /*
- * migrate_register(id, up_sql, down_sql, description, data_loss_ok)
- *		Register a migration, or update a registered one (SPEC §5).
+ * migrate_register(id, up_sql, down_sql, description, data_loss_ok,
+ *					transactional)
+ *		Register a migration, or update a registered one (SPEC §5).  Before
+ *		0.3 the function is declared without transactional; until ALTER
+ *		EXTENSION UPDATE it is called with five arguments.
  */
 Datum
 migrate_register(PG_FUNCTION_ARGS)
@@ -126,6 +129,12 @@ migrate_register(PG_FUNCTION_ARGS)
 	row.down_sql = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	row.description = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	row.data_loss_ok = PG_GETARG_BOOL(4);
+	row.transactional = true;
+	if (PG_NARGS() > 5)
+	{
+		require_arg(fcinfo, 5, "migrate_register()", "transactional");
+		row.transactional = PG_GETARG_BOOL(5);
+	}
 	row.applied = false;
 
 	migrate_enter("migrate_register()", true);
@@ -143,13 +152,14 @@ migrate_register(PG_FUNCTION_ARGS)
 		str_equal(old->down_sql, row.down_sql) &&
 		str_equal(old->description, row.description) &&
 		old->data_loss_ok == row.data_loss_ok &&
+		old->transactional == row.transactional &&
 		strcmp(old->registered_by, GetUserNameFromId(GetUserId(), false)) == 0)
 	{
 		migrate_leave();
 		PG_RETURN_TEXT_P(cstring_to_text("unchanged"));
 	}
 
-	migrate_script_check(row.id, row.up_sql, row.down_sql);
+	migrate_script_check(row.id, row.up_sql, row.down_sql, row.transactional);
 	migrate_checksum(row.up_sql, strlen(row.up_sql), checksum);
 	row.checksum = checksum;
 
@@ -162,6 +172,16 @@ migrate_register(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		if (old->partial &&
+			(strcmp(old->up_sql, row.up_sql) != 0 ||
+			 !str_equal(old->down_sql, row.down_sql) ||
+			 old->transactional != row.transactional))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change the scripts of migration \"%s\", which a deploy started and did not finish",
+							row.id),
+					 errdetail("Some of its statements are committed; the next deploy resumes it from the statement where it stopped."),
+					 errhint("Finish it with CALL migrate_deploy() (or CALL migrate_undeploy() for a rollback), then register a new migration that makes the change.")));
 		if (old->applied && strcmp(old->up_sql, row.up_sql) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -177,6 +197,14 @@ migrate_register(PG_FUNCTION_ARGS)
 					 errdetail("An applied migration is immutable, except for its down script and description."),
 					 errhint("Register it again with data_loss_ok => %s.",
 							 old->data_loss_ok ? "true" : "false")));
+		if (old->applied && old->transactional != row.transactional)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change transactional of applied migration \"%s\"",
+							row.id),
+					 errdetail("An applied migration is immutable, except for its down script and description."),
+					 errhint("Register it again with transactional => %s.",
+							 old->transactional ? "true" : "false")));
 		migrate_catalog_update(&row);
 		migrate_catalog_log(row.id, "update", GetCurrentTimestamp(), 0,
 							false, checksum);
@@ -212,6 +240,11 @@ migrate_unregister(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot unregister applied migration \"%s\"", id),
 				 errhint("Roll it back first with migrate_rollback().")));
+	if (old->partial)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot unregister migration \"%s\", which a deploy started and did not finish", id),
+				 errhint("Finish it with CALL migrate_deploy(), then roll it back with CALL migrate_undeploy().")));
 
 	migrate_catalog_delete(id);
 	migrate_catalog_log(id, "unregister", GetCurrentTimestamp(), 0, false,
@@ -239,11 +272,16 @@ choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 	migrate_enter(funcname, will_run);
 	*cat = migrate_catalog_load(will_run);
 	if (will_run)
-		migrate_validate(*cat, rollback);
+		migrate_validate(*cat, rollback, false);
 	chosen = rollback ? migrate_select_rollback(*cat, &target) :
 		migrate_select_apply(*cat, &target);
 	if (will_run)
+	{
 		migrate_check_authors(*cat, chosen, rollback);
+		/* migrate_plan() runs what it can of them */
+		if (strcmp(funcname, "migrate_plan()") != 0)
+			migrate_refuse_nontransactional(*cat, chosen, rollback);
+	}
 	return chosen;
 }
 
@@ -393,19 +431,22 @@ migrate_status(PG_FUNCTION_ARGS)
 	StringInfoData id;
 	StringInfoData description;
 	StringInfoData state;
+	StringInfoData error;
 	NameData	applied_by;
+	int			ncols = tupdesc->natts;
 	int			i;
 
 	initStringInfo(&id);
 	initStringInfo(&description);
 	initStringInfo(&state);
+	initStringInfo(&error);
 	migrate_enter("migrate_status()", false);
 	cat = migrate_catalog_load(false);
 	for (i = 0; i < cat->n; i++)
 	{
 		const MigrateEntry *e = &cat->entries[i];
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
+		Datum		values[11];
+		bool		nulls[11] = {false};
 
 		values[0] = text_in(&id, e->id);
 		if (e->description)
@@ -423,6 +464,22 @@ migrate_status(PG_FUNCTION_ARGS)
 		else
 			nulls[3] = nulls[4] = nulls[5] = true;
 		values[6] = BoolGetDatum(e->reversible);
+		/* 0.3 adds these; a catalog not yet updated declares seven */
+		if (ncols >= 11)
+		{
+			values[7] = BoolGetDatum(e->transactional);
+			nulls[8] = nulls[9] = nulls[10] = !e->partial;
+			if (e->partial)
+			{
+				values[8] = CStringGetTextDatum(e->partial_kind == MIGRATE_SCRIPT_UP ?
+												"up" : "down");
+				values[9] = Int32GetDatum(e->partial_done + 1);
+				if (e->partial_error)
+					values[10] = text_in(&error, e->partial_error);
+				else
+					nulls[10] = true;
+			}
+		}
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 	migrate_leave();

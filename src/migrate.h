@@ -92,6 +92,9 @@ typedef struct MigrateStatement
 	char	   *text;			/* its text, from offset for len bytes */
 	struct RawStmt *raw;		/* its raw parse tree, positions in text */
 	Node	   *stmt;			/* raw->stmt */
+	bool		toplevel;		/* refuses a transaction block: a deploy runs
+								 * it at top level, on its own */
+	bool		skip;			/* left out of a transactional equivalent */
 } MigrateStatement;
 
 typedef struct MigrateScript
@@ -103,9 +106,12 @@ typedef struct MigrateScript
 
 extern MigrateScript *migrate_script_parse(const char *id,
 										   MigrateScriptKind kind,
-										   const char *sql);
+										   const char *sql,
+										   bool transactional);
 extern void migrate_script_check(const char *id, const char *up,
-								 const char *down);
+								 const char *down, bool transactional);
+extern const char *migrate_toplevel_command(Node *stmt);
+extern void migrate_script_make_transactional(MigrateScript *script);
 extern int	migrate_script_line_at(const char *text, int charpos, int *column);
 extern void migrate_checksum(const char *data, size_t len, char *dest);
 
@@ -117,7 +123,8 @@ typedef enum MigrateState
 	MIGRATE_PENDING,
 	MIGRATE_MODIFIED,
 	MIGRATE_OUT_OF_ORDER,
-	MIGRATE_MISSING
+	MIGRATE_MISSING,
+	MIGRATE_PARTIAL
 } MigrateState;
 
 extern const char *migrate_state_name(MigrateState state);
@@ -136,6 +143,13 @@ typedef struct MigrateEntry
 	char	   *registered_by;	/* NULL if not registered */
 	Interval	duration;
 	char		checksum[MIGRATE_CHECKSUM_LEN + 1];
+	bool		transactional;	/* false: a deploy runs it statement by
+								 * statement */
+	/* a deploy started its up or down script and did not finish it */
+	bool		partial;
+	MigrateScriptKind partial_kind;
+	int			partial_done;	/* statements committed */
+	char	   *partial_error;	/* what stopped it, NULL if not known */
 } MigrateEntry;
 
 /* Every migration, in version order */
@@ -155,7 +169,9 @@ typedef struct MigrateRow
 	char	   *description;
 	char	   *checksum;
 	bool		data_loss_ok;
+	bool		transactional;
 	bool		applied;
+	bool		partial;		/* a deploy started it and did not finish */
 	char	   *registered_by;	/* its author: who registered or changed it */
 } MigrateRow;
 
@@ -259,7 +275,10 @@ extern void migrate_parse_target(const char *spec, bool rollback,
 								 MigrateTarget *target);
 extern List *migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *target);
 extern List *migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target);
-extern void migrate_validate(const MigrateCatalog *cat, bool rollback);
+extern void migrate_validate(const MigrateCatalog *cat, bool rollback,
+							 bool deploy);
+extern void migrate_refuse_nontransactional(const MigrateCatalog *cat,
+											List *chosen, bool rollback);
 extern void migrate_check_authors(const MigrateCatalog *cat, List *chosen,
 								  bool rollback);
 
@@ -278,7 +297,7 @@ typedef struct MigrateExecState
 extern int	migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback,
 							bool dry_run, bool allow_data_loss);
 extern void migrate_run_script(const char *id, MigrateScriptKind kind,
-							   const char *sql);
+							   const char *sql, bool transactional);
 extern void migrate_exec_begin(MigrateExecState *st, const char *id,
 							   MigrateScriptKind kind);
 extern void migrate_exec_statement(MigrateExecState *st,

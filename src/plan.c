@@ -312,7 +312,8 @@ plan_migration(PlanContext *pc, MigrateEntry *entry)
 	if (row == NULL)
 		elog(ERROR, "migration \"%s\" vanished from migrate.migration", entry->id);
 	script = migrate_script_parse(entry->id, kind,
-								  pc->rollback ? row->down_sql : row->up_sql);
+								  pc->rollback ? row->down_sql : row->up_sql,
+								  row->transactional);
 
 	nestlevel = NewGUCNestLevel();
 	migrate_exec_begin(&st, entry->id, kind);

@@ -239,10 +239,60 @@ has_option(List *options, const char *name)
 }
 
 /*
- * Why stmt cannot run in a migration, as the command's name, or NULL if it
- * can.  These are the statements that refuse a transaction block or a
- * function (PreventInTransactionBlock), that end or split the transaction,
- * or that need the client's copy protocol.
+ * The statements that refuse a transaction block or a function
+ * (PreventInTransactionBlock) and that a non-transactional migration may
+ * hold, as the command's name, or NULL for any other statement.  A deploy
+ * runs each of them at top level, committed on its own, and knows how to
+ * resume each after an interruption (resume.c).
+ */
+const char *
+migrate_toplevel_command(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ?
+				"CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ?
+				"DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) stmt;
+
+				if (has_option(reindex->params, "concurrently") &&
+					(reindex->kind == REINDEX_OBJECT_INDEX ||
+					 reindex->kind == REINDEX_OBJECT_TABLE))
+					return "REINDEX CONCURRENTLY";
+				return NULL;
+			}
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Why stmt cannot run in any migration, as the command's name, or NULL if
+ * it can: statements that end or split the transaction, that need the
+ * client's copy protocol, or that refuse a transaction block and act on
+ * the cluster rather than on this database's schema (or on all of it at
+ * once), which a deploy could not resume.
  */
 static const char *
 forbidden_command(Node *stmt)
@@ -259,43 +309,19 @@ forbidden_command(Node *stmt)
 					return copy->is_from ? "COPY FROM STDIN" : "COPY TO STDOUT";
 				return NULL;
 			}
-		case T_IndexStmt:
-			return ((IndexStmt *) stmt)->concurrent ?
-				"CREATE INDEX CONCURRENTLY" : NULL;
-		case T_DropStmt:
-			return ((DropStmt *) stmt)->concurrent ?
-				"DROP INDEX CONCURRENTLY" : NULL;
 		case T_ReindexStmt:
 			{
 				ReindexStmt *reindex = (ReindexStmt *) stmt;
 
-				if (has_option(reindex->params, "concurrently"))
-					return "REINDEX CONCURRENTLY";
 				if (reindex->kind == REINDEX_OBJECT_SCHEMA ||
 					reindex->kind == REINDEX_OBJECT_SYSTEM ||
 					reindex->kind == REINDEX_OBJECT_DATABASE)
 					return "REINDEX SCHEMA, SYSTEM or DATABASE";
 				return NULL;
 			}
-		case T_VacuumStmt:
-			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
 		case T_ClusterStmt:
 			return ((ClusterStmt *) stmt)->relation == NULL ?
 				"CLUSTER without a table" : NULL;
-		case T_AlterTableStmt:
-			{
-				ListCell   *lc;
-
-				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
-				{
-					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
-
-					if (cmd->subtype == AT_DetachPartition &&
-						((PartitionCmd *) cmd->def)->concurrent)
-						return "DETACH PARTITION CONCURRENTLY";
-				}
-				return NULL;
-			}
 		case T_AlterDatabaseStmt:
 			return has_option(((AlterDatabaseStmt *) stmt)->options, "tablespace") ?
 				"ALTER DATABASE SET TABLESPACE" : NULL;
@@ -630,6 +656,7 @@ typedef struct ScriptCheck
 {
 	const char *id;
 	MigrateScriptKind kind;
+	bool		transactional;	/* the migration runs in one transaction */
 	List	  **problems;		/* NULL: raise the first problem */
 } ScriptCheck;
 
@@ -667,17 +694,46 @@ static void
 check_statement(ScriptCheck *sc, MigrateStatement *st, int stmt_no)
 {
 	const char *forbidden = forbidden_command(st->stmt);
+	const char *toplevel = migrate_toplevel_command(st->stmt);
 	const char *own;
 
 	if (forbidden != NULL)
+	{
+		const char *detail;
+		const char *hint = "Remove it.";
+
+		if (IsA(st->stmt, TransactionStmt))
+			detail = "migrate commits or rolls back each migration itself.";
+		else if (IsA(st->stmt, CopyStmt))
+		{
+			detail = "A migration has no client connection to copy from or to.";
+			hint = "Use INSERT statements, or COPY from a file on the server.";
+		}
+		else if (IsA(st->stmt, VariableSetStmt))
+			detail = "It would change the transaction that migrate runs the migration in.";
+		else if (IsA(st->stmt, DiscardStmt))
+			detail = "It would reset the session that runs the migrations.";
+		else
+		{
+			detail = "It refuses a transaction block and acts on the whole database or cluster, so a deploy could not resume it once interrupted.";
+			hint = "Run it outside migrate.";
+		}
 		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
 				psprintf("%s cannot run inside a migration", forbidden),
-				"It cannot run inside a transaction block, and a migration runs inside the caller's transaction.",
-				IsA(st->stmt, TransactionStmt) ?
-				"Remove it: migrate_apply() commits or rolls back the migration with the transaction it runs in." :
-				IsA(st->stmt, CopyStmt) ?
-				"Use INSERT statements, or COPY from a file on the server." :
-				"Run it outside migrate, or use the form that works in a transaction block.");
+				detail, hint);
+	}
+	else if (toplevel != NULL && sc->transactional)
+		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
+				psprintf("%s cannot run inside a transactional migration", toplevel),
+				"It cannot run inside a transaction block, and a transactional migration runs in one.",
+				"Register the migration with transactional => false and deploy it with CALL migrate_deploy(), which runs each of its statements on its own.");
+	else if (toplevel != NULL && IsA(st->stmt, IndexStmt) &&
+			 ((IndexStmt *) st->stmt)->idxname == NULL)
+		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
+				"CREATE INDEX CONCURRENTLY in a migration must name the index",
+				"A build that is interrupted leaves an invalid index behind, which the next deploy drops and builds again: it finds it by its name.",
+				"Give the index a name: CREATE INDEX CONCURRENTLY name ON ...");
+	st->toplevel = toplevel != NULL;
 
 	if (touches_migrate(st->stmt))
 		problem(sc, stmt_no, st->line, ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -771,7 +827,7 @@ parse_whole(ScriptCheck *sc, const char *sql, List **raw)
  */
 static MigrateScript *
 parse_script(const char *id, MigrateScriptKind kind, const char *sql,
-			 List **problems)
+			 bool transactional, List **problems)
 {
 	ScriptCheck sc;
 	MigrateScript *script;
@@ -784,6 +840,7 @@ parse_script(const char *id, MigrateScriptKind kind, const char *sql,
 
 	sc.id = id;
 	sc.kind = kind;
+	sc.transactional = transactional;
 	sc.problems = problems;
 	if (!parse_whole(&sc, sql, &raw))
 		return NULL;
@@ -804,6 +861,7 @@ parse_script(const char *id, MigrateScriptKind kind, const char *sql,
 		st->text = pnstrdup(sql + st->offset, st->len);
 		st->raw = parse_statement(st->text);
 		st->stmt = st->raw->stmt;
+		st->skip = false;
 
 		/*
 		 * Count lines from the previous statement on, so that a script of
@@ -823,12 +881,66 @@ parse_script(const char *id, MigrateScriptKind kind, const char *sql,
 /*
  * migrate_script_parse: parse sql, the kind script of migration id, into
  * its statements, and refuse a statement that cannot run inside a
- * migration.  Errors name the migration, the script and the line.
+ * migration (transactional or not).  Errors name the migration, the script
+ * and the line.
  */
 MigrateScript *
-migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
+migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql,
+					 bool transactional)
 {
-	return parse_script(id, kind, sql, NULL);
+	return parse_script(id, kind, sql, transactional, NULL);
+}
+
+/*
+ * migrate_script_make_transactional: turn the script of a
+ * non-transactional migration into its transactional equivalent (SPEC §9),
+ * for migrate_verify(): the same statements without CONCURRENTLY, which
+ * leave the same schema; VACUUM, which changes no schema, is left out.
+ */
+void
+migrate_script_make_transactional(MigrateScript *script)
+{
+	int			i;
+
+	for (i = 0; i < script->nstmts; i++)
+	{
+		MigrateStatement *st = &script->stmts[i];
+		Node	   *stmt = st->stmt;
+
+		if (st->toplevel)
+		{
+			if (IsA(stmt, VacuumStmt))
+				st->skip = true;
+			else if (IsA(stmt, IndexStmt))
+				((IndexStmt *) stmt)->concurrent = false;
+			else if (IsA(stmt, DropStmt))
+				((DropStmt *) stmt)->concurrent = false;
+			else if (IsA(stmt, ReindexStmt))
+			{
+				ReindexStmt *reindex = (ReindexStmt *) stmt;
+				List	   *params = NIL;
+				ListCell   *lc;
+
+				foreach(lc, reindex->params)
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") != 0)
+					params = lappend(params, lfirst(lc));
+				reindex->params = params;
+			}
+			else if (IsA(stmt, AlterTableStmt))
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition)
+						((PartitionCmd *) cmd->def)->concurrent = false;
+				}
+			}
+			st->toplevel = false;
+		}
+	}
 }
 
 /*
@@ -838,16 +950,18 @@ migrate_script_parse(const char *id, MigrateScriptKind kind, const char *sql)
  * with three forbidden statements is fixed in one go.
  */
 void
-migrate_script_check(const char *id, const char *up, const char *down)
+migrate_script_check(const char *id, const char *up, const char *down,
+					 bool transactional)
 {
 	List	   *problems = NIL;
 	ScriptProblem *first;
 	StringInfoData detail;
 	ListCell   *lc;
 
-	(void) parse_script(id, MIGRATE_SCRIPT_UP, up, &problems);
+	(void) parse_script(id, MIGRATE_SCRIPT_UP, up, transactional, &problems);
 	if (down != NULL)
-		(void) parse_script(id, MIGRATE_SCRIPT_DOWN, down, &problems);
+		(void) parse_script(id, MIGRATE_SCRIPT_DOWN, down, transactional,
+							&problems);
 	if (problems == NIL)
 		return;
 

@@ -138,14 +138,25 @@ list_ids(const MigrateCatalog *cat, MigrateState state, int *count)
  * migrate_validate: refuse to run anything when an applied migration was
  * modified or lost its registration, or (for apply, unless
  * migrate.allow_out_of_order is on) a pending migration sorts before the
- * latest applied one (SPEC §6.2).
+ * latest applied one (SPEC §6.2).  A migration that a deploy started and
+ * did not finish is resumed by a deploy (deploy) and stops any other call.
  */
 void
-migrate_validate(const MigrateCatalog *cat, bool rollback)
+migrate_validate(const MigrateCatalog *cat, bool rollback, bool deploy)
 {
 	const char *action = rollback ? "roll back" : "apply";
 	char	   *ids;
 	int			n;
+
+	ids = list_ids(cat, MIGRATE_PARTIAL, &n);
+	if (n > 0 && !deploy)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg_plural("cannot %s migrations: %d migration was interrupted in the middle of a deploy",
+							   "cannot %s migrations: %d migrations were interrupted in the middle of a deploy",
+							   n, action, n),
+				 errdetail("Partly applied or rolled back: %s. migrate_status() shows the statement each stopped at.", ids),
+				 errhint("Resume with CALL migrate_deploy(), or CALL migrate_undeploy() for an interrupted rollback.")));
 
 	ids = list_ids(cat, MIGRATE_MODIFIED, &n);
 	if (n > 0)
@@ -183,6 +194,41 @@ migrate_validate(const MigrateCatalog *cat, bool rollback)
 								  "Migrations %s sort before \"%s\", which is already applied.",
 								  n, ids, cat->entries[cat->latest_applied].id),
 				 errhint("Give it an id that sorts after the latest applied migration, or set migrate.allow_out_of_order to on to apply it anyway.")));
+}
+
+/*
+ * migrate_refuse_nontransactional: migrate_apply() and migrate_rollback()
+ * run in the caller's transaction, so they cannot run a migration
+ * registered with transactional => false (SPEC §10).
+ */
+void
+migrate_refuse_nontransactional(const MigrateCatalog *cat, List *chosen,
+								bool rollback)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	foreach(lc, chosen)
+	{
+		const MigrateEntry *e = &cat->entries[lfirst_int(lc)];
+
+		if (!e->transactional)
+			list_add(&buf, &n, e->id);
+	}
+	if (n == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg_plural("cannot %s %d non-transactional migration in one transaction",
+						   "cannot %s %d non-transactional migrations in one transaction",
+						   n, rollback ? "roll back" : "apply", n),
+			 errdetail_plural("Migration %s was registered with transactional => false.",
+							  "Migrations %s were registered with transactional => false.",
+							  n, list_done(&buf, n)),
+			 errhint("Run CALL %s() at top level, outside a transaction block: it commits each migration and runs these statement by statement.",
+					 rollback ? "migrate_undeploy" : "migrate_deploy")));
 }
 
 /*

@@ -180,6 +180,7 @@ typedef struct ScriptRun
 	const char *id;
 	MigrateScriptKind kind;
 	const char *sql;
+	bool		transactional;
 } ScriptRun;
 
 static void
@@ -191,7 +192,7 @@ run_script_cb(void *arg)
 	migrate_script_begin();
 	PG_TRY();
 	{
-		migrate_run_script(r->id, r->kind, r->sql);
+		migrate_run_script(r->id, r->kind, r->sql, r->transactional);
 	}
 	PG_FINALLY();
 	{
@@ -216,7 +217,8 @@ typedef struct Failure
  * no fault of the scripts (SPEC §9).
  */
 static Failure *
-try_script(const char *id, MigrateScriptKind kind, const char *sql)
+try_script(const char *id, MigrateScriptKind kind, const char *sql,
+		   bool transactional)
 {
 	ScriptRun	r;
 	ErrorData  *edata;
@@ -225,6 +227,7 @@ try_script(const char *id, MigrateScriptKind kind, const char *sql)
 	r.id = id;
 	r.kind = kind;
 	r.sql = sql;
+	r.transactional = transactional;
 	edata = migrate_subtransaction(run_script_cb, &r, true);
 	if (edata == NULL)
 		return NULL;
@@ -255,7 +258,8 @@ check_down(void *arg)
 	DiffRow		diff;
 	Failure    *failure;
 
-	failure = try_script(dc->e->id, MIGRATE_SCRIPT_DOWN, dc->row->down_sql);
+	failure = try_script(dc->e->id, MIGRATE_SCRIPT_DOWN, dc->row->down_sql,
+						 dc->row->transactional);
 	if (failure)
 	{
 		put_row(dc->vc, dc->e->id,
@@ -270,7 +274,8 @@ check_down(void *arg)
 		put_row(dc->vc, dc->e->id, "ok", NULL, NULL, NULL, NULL);
 
 	/* the down must leave a state from which up works */
-	failure = try_script(dc->e->id, MIGRATE_SCRIPT_UP, dc->row->up_sql);
+	failure = try_script(dc->e->id, MIGRATE_SCRIPT_UP, dc->row->up_sql,
+						 dc->row->transactional);
 	if (failure)
 		put_row(dc->vc, dc->e->id,
 				failure->one_transaction ? NOT_VERIFIABLE : "up failed after down",
@@ -297,7 +302,8 @@ verify_one(VerifyContext *vc, MigrateEntry *e)
 		elog(ERROR, "migration \"%s\" vanished from migrate.migration", e->id);
 
 	dc.before = migrate_describe();
-	failure = try_script(e->id, MIGRATE_SCRIPT_UP, dc.row->up_sql);
+	failure = try_script(e->id, MIGRATE_SCRIPT_UP, dc.row->up_sql,
+						 dc.row->transactional);
 	if (failure)
 	{
 		put_row(vc, e->id, failure->one_transaction ? NOT_VERIFIABLE : "up failed",
