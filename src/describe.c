@@ -9,16 +9,24 @@
  * views, materialized views, sequences and composite types with their
  * columns, and tables with their constraints, indexes, triggers and
  * policies; functions, procedures and aggregates; enums, domains with their
- * constraints, and ranges.  Extension members and temporary objects are
- * left out.  Objects are identified by name, never by OID, and definitions
- * come from PostgreSQL's own deparsing functions (ruleutils.c), called with
- * search_path set to pg_catalog, pg_temp so that every other name they print
- * is schema-qualified, and with DateStyle, TimeZone, IntervalStyle,
- * extra_float_digits, bytea_output and lc_monetary fixed, so that constants
- * print alike in every session.  The rows are those of the PL/pgSQL
- * migrate_schema() of version 0.2 (test/compare/old_schema.sql) run with
- * those settings, so that references recorded before an update still
- * compare.
+ * constraints, and ranges.  Extension members, with all that belongs to
+ * them, and temporary objects are left out.  Objects are identified by
+ * name, never by OID, and definitions come from PostgreSQL's own deparsing
+ * functions (ruleutils.c), called with search_path set to pg_catalog,
+ * pg_temp so that every other name they print is schema-qualified, and with
+ * DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output and
+ * lc_monetary fixed, so that constants print alike in every session.  The
+ * rows are those of the PL/pgSQL migrate_schema() of version 0.2
+ * (test/compare/old_schema.sql) run with those settings, but where that one
+ * was wrong (sql/describe lists each difference):
+ *
+ * - nothing of an extension's is described: not the indexes of its tables,
+ *   the constraints of its domains, the columns of its composite types nor
+ *   what is part of a member (an identity sequence, a range's multirange).
+ *
+ * A drift reference that the update from 0.2 kept (that of a database that
+ * had drifted) shows those rows as changes until the next apply, rollback
+ * or migrate_accept_drift() records the reference anew.
  *
  * Concurrent DDL (SPEC §14).  The catalogs are listed under one registered
  * snapshot, but the deparsing functions read the syscache, which follows
@@ -771,11 +779,7 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 	table_close(rel, AccessShareLock);
 }
 
-/*
- * Indexes of a relation.  An index is never an extension member itself, so
- * the SQL version described the indexes of an extension's tables too; so do
- * we, whatever the relation is.
- */
+/* Indexes of a relation */
 static void
 describe_indexes(DescribeState *st, Oid relid)
 {
@@ -789,8 +793,6 @@ describe_indexes(DescribeState *st, Oid relid)
 		char	   *def;
 		char	   *identity;
 
-		if (is_member(st, RelationRelationId, indexid))
-			continue;
 		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
 		if (!HeapTupleIsValid(tup))
 			continue;
@@ -1089,10 +1091,11 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 }
 
 /*
- * A relation and what belongs to it.  As in the SQL version, each row has
- * its own test of scope: an extension's table or composite type (the
- * pg_class row of the latter is no member, its pg_type row is) still has the
- * rows of what belongs to it that is no member itself.
+ * A relation and what belongs to it.  An extension's relation is not
+ * described, and neither is anything of it (its columns, constraints,
+ * indexes, triggers and policies): an index or a constraint is never an
+ * extension member itself, so the SQL version of 0.2 described those of an
+ * extension's tables, and the columns of its composite types.
  */
 static void
 describe_relation(DescribeState *st, Oid relid)
@@ -1102,52 +1105,55 @@ describe_relation(DescribeState *st, Oid relid)
 	NamespaceEntry *nsp;
 	char	   *qname;
 	char		relkind;
+	bool		table;
 
 	if (!HeapTupleIsValid(tup))
 		return;
 	rel = (Form_pg_class) GETSTRUCT(tup);
 	relkind = rel->relkind;
 	nsp = lookup_namespace(st, rel->relnamespace);
-	if (!nsp->described)
+
+	/*
+	 * The pg_class row of a composite type is part of its pg_type row, the
+	 * member (load_members() counts it in, but say it here too).
+	 */
+	if (!nsp->described || is_member(st, RelationRelationId, relid) ||
+		(relkind == RELKIND_COMPOSITE_TYPE &&
+		 is_member(st, TypeRelationId, rel->reltype)))
 	{
 		ReleaseSysCache(tup);
 		return;
 	}
 	qname = qualified(nsp, NameStr(rel->relname));
+	table = (relkind == RELKIND_RELATION ||
+			 relkind == RELKIND_PARTITIONED_TABLE ||
+			 relkind == RELKIND_FOREIGN_TABLE);
 
-	if (!is_member(st, RelationRelationId, relid))
+	if (table)
+		describe_table_row(st, tup, qname);
+	else if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
+		describe_view_row(st, tup, qname);
+	else if (relkind == RELKIND_SEQUENCE)
+		describe_sequence_row(st, tup, qname);
+
+	/*
+	 * The SQL version also asked, of a composite type, that no pg_type row
+	 * other than a composite one has it as typrelid: always so.
+	 */
+	if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
+		relkind == RELKIND_COMPOSITE_TYPE)
+		describe_columns(st, relid, qname);
+	if (table)
 	{
-		bool		table = (relkind == RELKIND_RELATION ||
-							 relkind == RELKIND_PARTITIONED_TABLE ||
-							 relkind == RELKIND_FOREIGN_TABLE);
-
-		if (table)
-			describe_table_row(st, tup, qname);
-		else if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
-			describe_view_row(st, tup, qname);
-		else if (relkind == RELKIND_SEQUENCE)
-			describe_sequence_row(st, tup, qname);
-
-		/*
-		 * The SQL version also asked, of a composite type, that no pg_type
-		 * row other than a composite one has it as typrelid: always so.
-		 */
-		if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
-			relkind == RELKIND_COMPOSITE_TYPE)
-			describe_columns(st, relid, qname);
-		if (table)
-		{
-			describe_constraints(st, false, relid, qname);
-			describe_policies(st, relid, qname);
-		}
-		if (table || relkind == RELKIND_VIEW)
-			describe_triggers(st, relid, qname);
+		describe_constraints(st, false, relid, qname);
+		describe_policies(st, relid, qname);
 	}
+	if (table || relkind == RELKIND_VIEW)
+		describe_triggers(st, relid, qname);
 	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_MATVIEW)
 		describe_indexes(st, relid);
-	if (relkind == RELKIND_COMPOSITE_TYPE &&
-		!is_member(st, TypeRelationId, rel->reltype))
+	if (relkind == RELKIND_COMPOSITE_TYPE)
 	{
 		HeapTuple	typtup = SearchSysCache1(TYPEOID,
 											 ObjectIdGetDatum(rel->reltype));
@@ -1210,8 +1216,8 @@ describe_routine(DescribeState *st, Oid procid)
 
 /*
  * An enum, domain or range (composite types are described with their
- * relation).  The SQL version described the constraints of a domain in a
- * described schema even when the domain is an extension's: so do we.
+ * relation).  An extension's domain is not described, nor are its
+ * constraints (which the SQL version of 0.2 described).
  */
 static void
 describe_type(DescribeState *st, Oid typid)
@@ -1226,11 +1232,11 @@ describe_type(DescribeState *st, Oid typid)
 	typ = (Form_pg_type) GETSTRUCT(tup);
 	nsp = lookup_namespace(st, typ->typnamespace);
 	if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-		 typ->typtype == TYPTYPE_RANGE) && nsp->described)
+		 typ->typtype == TYPTYPE_RANGE) && nsp->described &&
+		!is_member(st, TypeRelationId, typid))
 	{
 		qname = qualified(nsp, NameStr(typ->typname));
-		if (!is_member(st, TypeRelationId, typid))
-			describe_type_row(st, tup, qname);
+		describe_type_row(st, tup, qname);
 		if (typ->typtype == TYPTYPE_DOMAIN)
 			describe_constraints(st, true, typid, qname);
 	}
@@ -1471,7 +1477,57 @@ make_hash(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
 	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* Every extension member, as of snapshot */
+/*
+ * Add to the members what is part of member (key), as of snapshot: what has
+ * an internal dependency on it, and what is part of that in turn.
+ */
+static void
+add_parts(DescribeState *st, Relation deprel, const MemberKey *member,
+		  List **queue)
+{
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(member->classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(member->objid));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true,
+							  st->snapshot, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		MemberKey	part;
+		bool		found;
+
+		if (dep->deptype != DEPENDENCY_INTERNAL)
+			continue;
+		part.classid = dep->classid;
+		part.objid = dep->objid;
+		(void) hash_search(st->members, &part, HASH_ENTER, &found);
+		if (!found)
+		{
+			MemberKey  *next = palloc(sizeof(MemberKey));
+
+			*next = part;
+			*queue = lappend(*queue, next);
+		}
+	}
+	systable_endscan(scan);
+}
+
+/*
+ * Every extension member, as of snapshot, and everything that is part of
+ * one.  An object with an internal dependency on another cannot exist
+ * without it, and pg_dump dumps it with it or not at all: the pg_class row
+ * of a composite type (its pg_type row is the member), the identity
+ * sequence of a table, the multirange type and the constructors of a range
+ * type.  CREATE EXTENSION makes some of these members too, ALTER EXTENSION
+ * ADD none.  What belongs to a member relation or domain without being part
+ * of it in pg_depend (its columns, constraints, indexes, triggers and
+ * policies) is left out by describe_relation() and describe_type().
+ */
 static void
 load_members(DescribeState *st)
 {
@@ -1479,6 +1535,8 @@ load_members(DescribeState *st)
 	Relation	deprel = table_open(DependRelationId, AccessShareLock);
 	SysScanDesc extscan;
 	HeapTuple	ext;
+	List	   *queue = NIL;
+	int			i;
 
 	st->members = make_hash("migrate describe members", sizeof(MemberKey),
 							sizeof(MemberKey), st->work_cxt);
@@ -1500,17 +1558,26 @@ load_members(DescribeState *st)
 		while ((tup = systable_getnext(scan)) != NULL)
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-			MemberKey	member;
+			MemberKey  *member;
+			bool		found;
 
 			if (dep->deptype != DEPENDENCY_EXTENSION)
 				continue;
-			member.classid = dep->classid;
-			member.objid = dep->objid;
-			(void) hash_search(st->members, &member, HASH_ENTER, NULL);
+			member = palloc(sizeof(MemberKey));
+			member->classid = dep->classid;
+			member->objid = dep->objid;
+			(void) hash_search(st->members, member, HASH_ENTER, &found);
+			if (!found)
+				queue = lappend(queue, member);
 		}
 		systable_endscan(scan);
 	}
 	systable_endscan(extscan);
+
+	/* the list grows while it is walked: foreach would not see that */
+	for (i = 0; i < list_length(queue); i++)
+		add_parts(st, deprel, list_nth(queue, i), &queue);
+	list_free_deep(queue);
 	table_close(deprel, AccessShareLock);
 	table_close(extrel, AccessShareLock);
 }
