@@ -113,7 +113,7 @@ CREATE TABLE describe."café" ("größe" int DEFAULT 1);
 CREATE POLICY p_read ON describe.parent FOR SELECT
   TO regress_describe_reader, "regress describe Quoted" USING (n > 0);
 CREATE POLICY p_read_reversed ON describe.parent FOR SELECT
-  TO "regress describe Quoted", regress_describe_reader USING (n > 0);
+  TO "regress describe Quoted", regress_describe_reader, "regress describe Quoted" USING (n > 0);
 CREATE POLICY p_write ON describe.parent AS RESTRICTIVE FOR UPDATE
   USING (name <> '') WITH CHECK (n > 0);
 CREATE POLICY p_insert ON describe.parent FOR INSERT TO PUBLIC WITH CHECK (true);
@@ -232,6 +232,10 @@ SELECT kind, identity FROM migrate_schema()
  WHERE identity ~ '^describe\.(crosstab|normal_rand|connectby|tablefunc|cube|earth|ll_to_earth|latitude|longitude|geo_distance|gc_to_sec|sec_to_gc|ext_)'
     OR identity LIKE 'describe\_ext%'
  ORDER BY kind, identity;
+-- a policy's roles in byte order of name, each once: TO a, b means what
+-- TO b, a, a does
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.parent.p_read', 'describe.parent.p_read_reversed');
 -- nothing temporary
 SELECT count(*) AS temporary FROM migrate_schema()
  WHERE identity LIKE 'pg\_temp%' OR identity LIKE '%describe\_temp%';
@@ -239,7 +243,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- the same rows as the PL/pgSQL version of 0.2, in the same order, but for
 -- what that one got wrong, each listed here: an extension's objects (the
 -- indexes of its tables, the constraints of its domains, the columns of its
--- composite types, what is part of them).  That one printed constants with
+-- composite types, what is part of them); a policy's roles in the order
+-- they were given, repeated as given.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

@@ -23,6 +23,7 @@
  * - nothing of an extension's is described: not the indexes of its tables,
  *   the constraints of its domains, the columns of its composite types nor
  *   what is part of a member (an identity sequence, a range's multirange).
+ * - a policy's roles are sorted, each once, not in the order given.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -858,12 +859,24 @@ policy_command(char cmd)
 	return "all";
 }
 
-/* A policy's roles, in the order of polroles ("public" for 0) */
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * A policy's roles ("public" for 0), in byte order of name, each once:
+ * polroles keeps them in the order of the CREATE POLICY that gave them,
+ * and TO a, b means what TO b, a does.  pg_dump too lists them sorted by
+ * name, from pg_policies, so a restore gives them in that order.
+ */
 static const char *
 policy_roles(Datum roles, bool isnull)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
+	const char **names;
 	int			n;
 	int			i;
 	StringInfoData buf;
@@ -873,15 +886,22 @@ policy_roles(Datum roles, bool isnull)
 	arr = DatumGetArrayTypeP(roles);
 	deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
 					  NULL, &n);
-	initStringInfo(&buf);
+	names = palloc(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		Oid			roleid = DatumGetObjectId(elems[i]);
 
+		names[i] = roleid == InvalidOid ? "public" : user_name(roleid);
+	}
+	qsort(names, n, sizeof(char *), compare_names);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, roleid == InvalidOid ? "public" :
-							   quote_identifier(user_name(roleid)));
+		appendStringInfoString(&buf, quote_identifier(names[i]));
 	}
 	return buf.data;
 }
