@@ -177,6 +177,8 @@ ALTER TABLE describe.child ENABLE REPLICA TRIGGER child_replica;
 CREATE TRIGGER measure_row AFTER INSERT ON describe.measure FOR EACH ROW EXECUTE FUNCTION describe.trg();
 CREATE TRIGGER v_parent_instead INSTEAD OF INSERT ON describe.v_parent FOR EACH ROW EXECUTE FUNCTION describe.trg();
 COMMENT ON TRIGGER parent_touch ON describe.parent IS 'touches';
+COMMENT ON TRIGGER child_check ON describe.child IS 'checks';
+COMMENT ON CONSTRAINT child_check ON describe.child IS 'pg_dump forgets this';
 
 -- an extension's objects are not described, nor is anything of theirs:
 -- tablefunc's composite types and their columns, earthdistance's domain
@@ -236,6 +238,10 @@ SELECT kind, identity FROM migrate_schema()
 -- TO b, a, a does
 SELECT identity, definition FROM migrate_schema()
  WHERE identity IN ('describe.parent.p_read', 'describe.parent.p_read_reversed');
+-- a constraint trigger is described once, as the trigger it is, with the
+-- trigger's comment
+SELECT kind, identity, definition FROM migrate_schema()
+ WHERE identity = 'describe.child.child_check';
 -- nothing temporary
 SELECT count(*) AS temporary FROM migrate_schema()
  WHERE identity LIKE 'pg\_temp%' OR identity LIKE '%describe\_temp%';
@@ -244,7 +250,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- what that one got wrong, each listed here: an extension's objects (the
 -- indexes of its tables, the constraints of its domains, the columns of its
 -- composite types, what is part of them); a policy's roles in the order
--- they were given, repeated as given.  That one printed constants with
+-- they were given, repeated as given; a constraint trigger described twice,
+-- as a trigger and as a constraint.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

@@ -24,6 +24,8 @@
  *   the constraints of its domains, the columns of its composite types nor
  *   what is part of a member (an identity sequence, a range's multirange).
  * - a policy's roles are sorted, each once, not in the order given.
+ * - a constraint trigger is described once, as a trigger, not also as a
+ *   constraint.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -746,7 +748,15 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 	table_close(rel, AccessShareLock);
 }
 
-/* Constraints: of a table (domain false) or of a domain */
+/*
+ * Constraints: of a table (domain false) or of a domain.  The pg_constraint
+ * row of a constraint trigger is left out: the trigger's row describes it
+ * whole (events, function, arguments, whether enabled), and the row of the
+ * constraint would say only "TRIGGER" and when it is checked, which the
+ * trigger's says too.  pg_dump dumps the trigger and its comment and never
+ * the constraint, so that row would not even survive a dump and restore
+ * with its comment.
+ */
 static void
 describe_constraints(DescribeState *st, bool domain, Oid oid,
 					 const char *qname)
@@ -765,8 +775,11 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-		char	   *def = deparse_oid(pg_get_constraintdef, con->oid);
+		char	   *def;
 
+		if (con->contype == CONSTRAINT_TRIGGER)
+			continue;
+		def = deparse_oid(pg_get_constraintdef, con->oid);
 		/* NULL: gone, as of the snapshot pg_get_constraintdef() reads */
 		if (def == NULL)
 			continue;
