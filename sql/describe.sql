@@ -103,6 +103,12 @@ CREATE INDEX "Odd Index" ON "describe Other"."Mixed Case" ("select");
 CREATE FUNCTION "describe Other"."Func"("Arg" int, VARIADIC rest text[]) RETURNS SETOF text
   LANGUAGE sql STABLE AS $$SELECT unnest(rest) LIMIT "Arg"$$;
 
+-- two collations of one name, in two schemas
+CREATE COLLATION describe.coll (provider = libc, locale = 'C');
+CREATE COLLATION "describe Other".coll (provider = libc, locale = 'POSIX');
+CREATE TABLE describe.collated (a text COLLATE describe.coll,
+  b text COLLATE "describe Other".coll, c text COLLATE pg_catalog."default");
+
 -- typed and inheriting tables, an enum label with a quote, a non-ASCII name
 CREATE TABLE describe.typed OF describe.pair (a WITH OPTIONS NOT NULL);
 CREATE TABLE describe.heir (extra int) INHERITS (describe.child);
@@ -251,7 +257,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- indexes of its tables, the constraints of its domains, the columns of its
 -- composite types, what is part of them); a policy's roles in the order
 -- they were given, repeated as given; a constraint trigger described twice,
--- as a trigger and as a constraint.  That one printed constants with
+-- as a trigger and as a constraint; a column's collation unqualified.  That
+-- one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

@@ -26,6 +26,7 @@
  * - a policy's roles are sorted, each once, not in the order given.
  * - a constraint trigger is described once, as a trigger, not also as a
  *   constraint.
+ * - a column's collation is schema-qualified.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -723,10 +724,20 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 			HeapTuple	colltup = SearchSysCache1(COLLOID,
 												  ObjectIdGetDatum(att->attcollation));
 
+			/*
+			 * Schema-qualified, as pg_dump prints it: a collation's name is
+			 * unique only in its schema.
+			 */
 			if (HeapTupleIsValid(colltup))
 			{
-				collate = psprintf(" collate %s",
-								   quote_identifier(NameStr(((Form_pg_collation) GETSTRUCT(colltup))->collname)));
+				Form_pg_collation coll = (Form_pg_collation) GETSTRUCT(colltup);
+				NamespaceEntry *collnsp = lookup_namespace(st,
+														   coll->collnamespace);
+
+				if (collnsp->quoted != NULL)
+					collate = psprintf(" collate %s",
+									   qualified(collnsp,
+												 NameStr(coll->collname)));
 				ReleaseSysCache(colltup);
 			}
 		}
