@@ -15,7 +15,7 @@ CREATE ROLE "regress describe Quoted";
 CREATE SCHEMA describe AUTHORIZATION regress_describe_owner;
 COMMENT ON SCHEMA describe IS 'the fixture';
 GRANT USAGE ON SCHEMA describe TO regress_describe_reader;
-CREATE SCHEMA "describe Other";
+CREATE SCHEMA "describe Other" AUTHORIZATION "regress describe Quoted";
 
 -- types
 CREATE TYPE describe.mood AS ENUM ('sad', 'ok', 'happy');
@@ -155,6 +155,7 @@ COMMENT ON FUNCTION describe.add(int, int) IS 'adds';
 COMMENT ON AGGREGATE describe.total(int) IS 'sums';
 COMMENT ON PROCEDURE describe.bump(int) IS 'bumps';
 ALTER FUNCTION describe.atomic(int) OWNER TO regress_describe_owner;
+ALTER FUNCTION describe.add(numeric, numeric) OWNER TO "regress describe Quoted";
 
 -- views and materialized views
 CREATE VIEW describe.v_parent WITH (security_barrier) AS
@@ -244,6 +245,11 @@ SELECT kind, identity FROM migrate_schema()
 -- TO b, a, a does
 SELECT identity, definition FROM migrate_schema()
  WHERE identity IN ('describe.parent.p_read', 'describe.parent.p_read_reversed');
+-- role names are quoted alike, as owners and as a policy's roles
+SELECT kind, identity, definition FROM migrate_schema()
+ WHERE definition LIKE '%"regress describe Quoted"%'
+   AND (kind = 'policy' OR definition LIKE '%owner "regress describe Quoted";%')
+ ORDER BY kind, identity;
 -- a constraint trigger is described once, as the trigger it is, with the
 -- trigger's comment
 SELECT kind, identity, definition FROM migrate_schema()
@@ -257,8 +263,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- indexes of its tables, the constraints of its domains, the columns of its
 -- composite types, what is part of them); a policy's roles in the order
 -- they were given, repeated as given; a constraint trigger described twice,
--- as a trigger and as a constraint; a column's collation unqualified.  That
--- one printed constants with
+-- as a trigger and as a constraint; a column's collation unqualified; an
+-- owner's name unquoted.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

@@ -27,6 +27,7 @@
  * - a constraint trigger is described once, as a trigger, not also as a
  *   constraint.
  * - a column's collation is schema-qualified.
+ * - an owner's name is quoted as an identifier, as a policy's roles were.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -226,6 +227,17 @@ user_name(Oid roleid)
 	char	   *name = GetUserNameFromId(roleid, true);
 
 	return name ? name : psprintf("unknown (OID=%u)", roleid);
+}
+
+/*
+ * A role's name in a definition (an owner, a policy's role): quoted as an
+ * identifier, as the server quotes it in an ACL's text, so that a name
+ * with a comma or a space reads as one name.
+ */
+static const char *
+role_name(const char *name)
+{
+	return quote_identifier(name);
 }
 
 /* An array's text form (ACLs, options); NULL gives "", as format('%s') */
@@ -591,7 +603,7 @@ describe_namespace(DescribeState *st, Oid nspid)
 							  &isnull);
 		emit(st, "schema", quote_identifier(NameStr(nsp->nspname)),
 			 psprintf("owner %s; acl %s; comment %s",
-					  user_name(nsp->nspowner), array_text(acl, isnull),
+					  role_name(user_name(nsp->nspowner)), array_text(acl, isnull),
 					  comment_text(st, nspid, NamespaceRelationId, 0)));
 	}
 	ReleaseSysCache(tup);
@@ -925,7 +937,7 @@ policy_roles(Datum roles, bool isnull)
 			continue;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, quote_identifier(names[i]));
+		appendStringInfoString(&buf, role_name(names[i]));
 	}
 	return buf.data;
 }
@@ -994,7 +1006,7 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 psprintf("%s%s; owner %s; acl %s; row security %s, forced %s; options %s; partition %s %s; comment %s",
 				  rel->relpersistence == RELPERSISTENCE_UNLOGGED ? "unlogged " : "",
 				  rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned table" : "table",
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
 				  array_text(options, options_null), partkey,
@@ -1014,7 +1026,7 @@ describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 qname,
 		 psprintf("%s; owner %s; acl %s; comment %s",
 				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
@@ -1039,7 +1051,7 @@ describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
 									   FORMAT_TYPE_ALLOW_INVALID),
 				  seq->seqstart, seq->seqincrement, seq->seqmin, seq->seqmax,
 				  seq->seqcache, seq->seqcycle ? " cycle" : "",
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 	ReleaseSysCache(seqtup);
 }
@@ -1130,7 +1142,7 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 	}
 	emit(st, kind, qname,
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  user_name(typ->typowner), array_text(acl, acl_null),
+				  role_name(user_name(typ->typowner)), array_text(acl, acl_null),
 				  comment_text(st, typ->oid, TypeRelationId, 0)));
 }
 
@@ -1253,7 +1265,7 @@ describe_routine(DescribeState *st, Oid procid)
 		 psprintf("%s.%s(%s)", nsp->quoted,
 				  quote_identifier(NameStr(proc->proname)), args),
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  user_name(proc->proowner), array_text(acl, acl_null),
+				  role_name(user_name(proc->proowner)), array_text(acl, acl_null),
 				  comment_text(st, procid, ProcedureRelationId, 0)));
 	ReleaseSysCache(tup);
 }
