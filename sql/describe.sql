@@ -88,7 +88,7 @@ CREATE TABLE describe.listed (k text, x int) PARTITION BY LIST (lower(k));
 CREATE TABLE describe.listed_ab PARTITION OF describe.listed FOR VALUES IN ('a', 'b')
   PARTITION BY HASH (x);
 CREATE TABLE describe.listed_ab0 PARTITION OF describe.listed_ab FOR VALUES WITH (MODULUS 2, REMAINDER 0);
-CREATE UNLOGGED TABLE describe.scratch (x int, y text COMPRESSION pglz);
+CREATE UNLOGGED TABLE describe.scratch (x int, y text COMPRESSION pglz DEFAULT 'C:\temp');
 
 -- a foreign table
 CREATE FOREIGN DATA WRAPPER describe_fdw;
@@ -296,20 +296,26 @@ SELECT count(*) AS differences FROM
 SHOW search_path;
 RESET search_path;
 
--- whatever the session's settings, constants are printed the same way (a
--- partition bound of dates here): two sessions describe one schema alike
+-- whatever the session's settings, names and constants are printed the
+-- same way (a partition bound of dates, a default with a backslash, names
+-- that need no quotes here): two sessions describe one schema alike
 SET DateStyle = 'German, DMY';
 SET TimeZone = 'Pacific/Chatham';
 SET IntervalStyle = 'sql_standard';
 SET extra_float_digits = 3;
+SET quote_all_identifiers = on;
+SET standard_conforming_strings = off;
 SELECT count(*) AS differences FROM
   ((SELECT * FROM migrate_schema() EXCEPT SELECT * FROM described)
    UNION ALL (SELECT * FROM described EXCEPT SELECT * FROM migrate_schema())) d;
-SELECT definition FROM migrate_schema() WHERE identity = 'describe.measure_2024';
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.measure_2024', 'describe.scratch.y');
 RESET DateStyle;
 RESET TimeZone;
 RESET IntervalStyle;
 RESET extra_float_digits;
+RESET quote_all_identifiers;
+RESET standard_conforming_strings;
 
 -- no lock on a described object outlives the description
 BEGIN;

@@ -14,8 +14,9 @@
  * name, never by OID, and definitions come from PostgreSQL's own deparsing
  * functions (ruleutils.c), called with search_path set to pg_catalog,
  * pg_temp so that every other name they print is schema-qualified, and with
- * DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output and
- * lc_monetary fixed, so that constants print alike in every session.  The
+ * DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output,
+ * lc_monetary, quote_all_identifiers and standard_conforming_strings fixed,
+ * so that names and constants print alike in every session.  The
  * rows are those of the PL/pgSQL migrate_schema() of version 0.2
  * (test/compare/old_schema.sql) run with those settings, but where that one
  * was wrong (sql/describe lists each difference):
@@ -28,6 +29,7 @@
  *   constraint.
  * - a column's collation is schema-qualified.
  * - an owner's name is quoted as an identifier, as a policy's roles were.
+ * - quote_all_identifiers and standard_conforming_strings are fixed too.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -1699,6 +1701,8 @@ describe_begin(DescribeState *st, bool whole)
 		{"extra_float_digits", "1"},
 		{"bytea_output", "hex"},
 		{"lc_monetary", "C"},
+		{"quote_all_identifiers", "off"},
+		{"standard_conforming_strings", "on"},
 	};
 	int			i;
 
@@ -1717,7 +1721,10 @@ describe_begin(DescribeState *st, bool whole)
 	 * Every name that ruleutils and format_type() print is qualified, and
 	 * every constant they print (a partition bound, a default, a check) is
 	 * printed the same way whatever the session's settings, so that two
-	 * sessions describe one schema alike.
+	 * sessions describe one schema alike.  quote_identifier() and ruleutils
+	 * quote every name under quote_all_identifiers, and ruleutils doubles the
+	 * backslashes of a string constant when standard_conforming_strings is
+	 * off.
 	 */
 	st->guc_nestlevel = NewGUCNestLevel();
 	for (i = 0; i < lengthof(fixed_settings); i++)
