@@ -157,6 +157,14 @@ COMMENT ON PROCEDURE describe.bump(int) IS 'bumps';
 ALTER FUNCTION describe.atomic(int) OWNER TO regress_describe_owner;
 ALTER FUNCTION describe.add(numeric, numeric) OWNER TO "regress describe Quoted";
 
+-- domains whose defaults were made under another search_path and DateStyle
+SET search_path = describe, public;
+SET DateStyle = 'German, DMY';
+CREATE DOMAIN describe.due AS date DEFAULT '2024-03-01';
+CREATE DOMAIN describe.three AS int DEFAULT add(1, 2);
+RESET search_path;
+RESET DateStyle;
+
 -- views and materialized views
 CREATE VIEW describe.v_parent WITH (security_barrier) AS
   SELECT id, name, n FROM describe.parent WHERE n > 0;
@@ -264,7 +272,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- composite types, what is part of them); a policy's roles in the order
 -- they were given, repeated as given; a constraint trigger described twice,
 -- as a trigger and as a constraint; a column's collation unqualified; an
--- owner's name unquoted.  That one printed constants with
+-- owner's name unquoted; a domain's default as the session that created it
+-- printed it.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

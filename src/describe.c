@@ -30,6 +30,8 @@
  * - a column's collation is schema-qualified.
  * - an owner's name is quoted as an identifier, as a policy's roles were.
  * - quote_all_identifiers and standard_conforming_strings are fixed too.
+ * - a domain's default is deparsed as the description is made, not taken
+ *   as the session that created the domain printed it.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -1106,10 +1108,18 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 			}
 		case TYPTYPE_DOMAIN:
 			{
+				/*
+				 * typdefault is the default as CREATE DOMAIN deparsed it,
+				 * with the search_path and DateStyle of that session: a
+				 * function it calls may be unqualified, a date in any style,
+				 * and a restore (pg_dump prints typdefaultbin) changes it.
+				 * typdefaultbin is deparsed now, as column defaults are.
+				 */
 				bool		isnull;
 				Datum		deflt = SysCacheGetAttr(TYPEOID, tup,
-													Anum_pg_type_typdefault,
+													Anum_pg_type_typdefaultbin,
 													&isnull);
+				const char *s = deparse_expr(deflt, isnull, InvalidOid);
 
 				kind = "domain";
 				head = psprintf("domain over %s%s%s%s",
@@ -1118,8 +1128,7 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 													 FORMAT_TYPE_TYPEMOD_GIVEN |
 													 FORMAT_TYPE_ALLOW_INVALID),
 								typ->typnotnull ? " not null" : "",
-								isnull ? "" : " default ",
-								isnull ? "" : TextDatumGetCString(deflt));
+								*s ? " default " : "", s);
 				break;
 			}
 		case TYPTYPE_RANGE:
