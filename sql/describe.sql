@@ -103,6 +103,14 @@ CREATE INDEX "Odd Index" ON "describe Other"."Mixed Case" ("select");
 CREATE FUNCTION "describe Other"."Func"("Arg" int, VARIADIC rest text[]) RETURNS SETOF text
   LANGUAGE sql STABLE AS $$SELECT unnest(rest) LIMIT "Arg"$$;
 
+-- the same privileges granted in two orders
+CREATE TABLE describe.granted_ab (x int);
+GRANT SELECT ON describe.granted_ab TO regress_describe_reader;
+GRANT INSERT ON describe.granted_ab TO "regress describe Quoted";
+CREATE TABLE describe.granted_ba (x int);
+GRANT INSERT ON describe.granted_ba TO "regress describe Quoted";
+GRANT SELECT ON describe.granted_ba TO regress_describe_reader;
+
 -- two collations of one name, in two schemas
 CREATE COLLATION describe.coll (provider = libc, locale = 'C');
 CREATE COLLATION "describe Other".coll (provider = libc, locale = 'POSIX');
@@ -258,6 +266,10 @@ SELECT kind, identity, definition FROM migrate_schema()
  WHERE definition LIKE '%"regress describe Quoted"%'
    AND (kind = 'policy' OR definition LIKE '%owner "regress describe Quoted";%')
  ORDER BY kind, identity;
+-- an ACL's items in byte order of their text, whatever the order of the
+-- grants
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.granted_ab', 'describe.granted_ba');
 -- a constraint trigger is described once, as the trigger it is, with the
 -- trigger's comment
 SELECT kind, identity, definition FROM migrate_schema()
@@ -273,7 +285,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- they were given, repeated as given; a constraint trigger described twice,
 -- as a trigger and as a constraint; a column's collation unqualified; an
 -- owner's name unquoted; a domain's default as the session that created it
--- printed it.  That one printed constants with
+-- printed it; an ACL's items in the order of the grants.  That one printed
+-- constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

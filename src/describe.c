@@ -32,6 +32,7 @@
  * - quote_all_identifiers and standard_conforming_strings are fixed too.
  * - a domain's default is deparsed as the description is made, not taken
  *   as the session that created the domain printed it.
+ * - the items of an ACL are sorted, not in the order of the grants.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -115,6 +116,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -244,11 +246,59 @@ role_name(const char *name)
 	return quote_identifier(name);
 }
 
-/* An array's text form (ACLs, options); NULL gives "", as format('%s') */
+/* An array's text form (options); NULL gives "", as format('%s') */
 static const char *
 array_text(Datum array, bool isnull)
 {
 	return isnull ? "" : OidOutputFunctionCall(F_ARRAY_OUT, array);
+}
+
+/* An ACL item and its text, for sorting */
+typedef struct AclEntry
+{
+	char	   *text;
+	AclItem		item;
+} AclEntry;
+
+static int
+compare_acl_entries(const void *a, const void *b)
+{
+	return strcmp(((const AclEntry *) a)->text, ((const AclEntry *) b)->text);
+}
+
+/*
+ * An ACL's text, its items in byte order of their text; NULL gives "".
+ * GRANT adds an item for a new grantee at the end, so the order of the
+ * items is that of the grants, and two objects with the same privileges
+ * granted in another order, or one object before and after a dump and
+ * restore, had ACLs that read differently.  Each item reads as the server
+ * prints it.
+ */
+static const char *
+acl_text(Datum aclDatum, bool isnull)
+{
+	Acl		   *acl;
+	AclItem    *items;
+	AclEntry   *entries;
+	int			n;
+	int			i;
+
+	if (isnull)
+		return "";
+	acl = DatumGetAclPCopy(aclDatum);
+	n = ACL_NUM(acl);
+	items = ACL_DAT(acl);
+	entries = palloc(sizeof(AclEntry) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		entries[i].item = items[i];
+		entries[i].text = DatumGetCString(DirectFunctionCall1(aclitemout,
+															  PointerGetDatum(&items[i])));
+	}
+	qsort(entries, n, sizeof(AclEntry), compare_acl_entries);
+	for (i = 0; i < n; i++)
+		items[i] = entries[i].item;
+	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(acl));
 }
 
 static const char *
@@ -607,7 +657,7 @@ describe_namespace(DescribeState *st, Oid nspid)
 							  &isnull);
 		emit(st, "schema", quote_identifier(NameStr(nsp->nspname)),
 			 psprintf("owner %s; acl %s; comment %s",
-					  role_name(user_name(nsp->nspowner)), array_text(acl, isnull),
+					  role_name(user_name(nsp->nspowner)), acl_text(acl, isnull),
 					  comment_text(st, nspid, NamespaceRelationId, 0)));
 	}
 	ReleaseSysCache(tup);
@@ -768,7 +818,7 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 										   FORMAT_TYPE_ALLOW_INVALID),
 					  att->attnotnull ? " not null" : "",
 					  deflt, identity, generated, collate,
-					  array_text(acl, isnull),
+					  acl_text(acl, isnull),
 					  comment_text(st, relid, RelationRelationId, att->attnum)));
 	}
 	systable_endscan(scan);
@@ -1010,7 +1060,7 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 psprintf("%s%s; owner %s; acl %s; row security %s, forced %s; options %s; partition %s %s; comment %s",
 				  rel->relpersistence == RELPERSISTENCE_UNLOGGED ? "unlogged " : "",
 				  rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned table" : "table",
-				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
 				  array_text(options, options_null), partkey,
@@ -1030,7 +1080,7 @@ describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 qname,
 		 psprintf("%s; owner %s; acl %s; comment %s",
 				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
-				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
@@ -1055,7 +1105,7 @@ describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
 									   FORMAT_TYPE_ALLOW_INVALID),
 				  seq->seqstart, seq->seqincrement, seq->seqmin, seq->seqmax,
 				  seq->seqcache, seq->seqcycle ? " cycle" : "",
-				  role_name(user_name(rel->relowner)), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 	ReleaseSysCache(seqtup);
 }
@@ -1153,7 +1203,7 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 	}
 	emit(st, kind, qname,
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  role_name(user_name(typ->typowner)), array_text(acl, acl_null),
+				  role_name(user_name(typ->typowner)), acl_text(acl, acl_null),
 				  comment_text(st, typ->oid, TypeRelationId, 0)));
 }
 
@@ -1276,7 +1326,7 @@ describe_routine(DescribeState *st, Oid procid)
 		 psprintf("%s.%s(%s)", nsp->quoted,
 				  quote_identifier(NameStr(proc->proname)), args),
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  role_name(user_name(proc->proowner)), array_text(acl, acl_null),
+				  role_name(user_name(proc->proowner)), acl_text(acl, acl_null),
 				  comment_text(st, procid, ProcedureRelationId, 0)));
 	ReleaseSysCache(tup);
 }
