@@ -110,6 +110,16 @@ GRANT INSERT ON describe.granted_ab TO "regress describe Quoted";
 CREATE TABLE describe.granted_ba (x int);
 GRANT INSERT ON describe.granted_ba TO "regress describe Quoted";
 GRANT SELECT ON describe.granted_ba TO regress_describe_reader;
+-- privileges granted and revoked again: the default, as if never granted
+-- (which a dump and restore makes of them); none at all is no default
+CREATE TABLE describe.granted_back (x int);
+GRANT SELECT ON describe.granted_back TO regress_describe_reader;
+REVOKE SELECT ON describe.granted_back FROM regress_describe_reader;
+CREATE TABLE describe.granted_none (x int);
+REVOKE ALL ON describe.granted_none FROM CURRENT_USER;
+CREATE FUNCTION describe.granted_back() RETURNS int LANGUAGE sql AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION describe.granted_back() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION describe.granted_back() TO PUBLIC;
 
 -- two collations of one name, in two schemas
 CREATE COLLATION describe.coll (provider = libc, locale = 'C');
@@ -270,6 +280,19 @@ SELECT kind, identity, definition FROM migrate_schema()
 -- grants
 SELECT identity, definition FROM migrate_schema()
  WHERE identity IN ('describe.granted_ab', 'describe.granted_ba');
+-- an ACL that grants what the default does reads as none
+SELECT d.identity, substring(d.definition from 'acl [^;]*') AS acl, s.stored
+  FROM migrate_schema() d
+  JOIN (SELECT 'describe.granted_back' AS identity, relacl::text AS stored
+          FROM pg_class WHERE oid = 'describe.granted_back'::regclass
+        UNION ALL
+        SELECT 'describe.granted_none', relacl::text
+          FROM pg_class WHERE oid = 'describe.granted_none'::regclass
+        UNION ALL
+        SELECT 'describe.granted_back()', proacl::text
+          FROM pg_proc WHERE oid = 'describe.granted_back()'::regprocedure) s
+    ON s.identity = d.identity
+ ORDER BY 1;
 -- a constraint trigger is described once, as the trigger it is, with the
 -- trigger's comment
 SELECT kind, identity, definition FROM migrate_schema()
@@ -285,8 +308,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- they were given, repeated as given; a constraint trigger described twice,
 -- as a trigger and as a constraint; a column's collation unqualified; an
 -- owner's name unquoted; a domain's default as the session that created it
--- printed it; an ACL's items in the order of the grants.  That one printed
--- constants with
+-- printed it; an ACL's items in the order of the grants, an ACL that grants
+-- what the default does as it is stored.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

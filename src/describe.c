@@ -32,7 +32,9 @@
  * - quote_all_identifiers and standard_conforming_strings are fixed too.
  * - a domain's default is deparsed as the description is made, not taken
  *   as the session that created the domain printed it.
- * - the items of an ACL are sorted, not in the order of the grants.
+ * - the items of an ACL are sorted, not in the order of the grants, and an
+ *   ACL that grants what the default does reads as none, as after a
+ *   restore.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -266,29 +268,15 @@ compare_acl_entries(const void *a, const void *b)
 	return strcmp(((const AclEntry *) a)->text, ((const AclEntry *) b)->text);
 }
 
-/*
- * An ACL's text, its items in byte order of their text; NULL gives "".
- * GRANT adds an item for a new grantee at the end, so the order of the
- * items is that of the grants, and two objects with the same privileges
- * granted in another order, or one object before and after a dump and
- * restore, had ACLs that read differently.  Each item reads as the server
- * prints it.
- */
-static const char *
-acl_text(Datum aclDatum, bool isnull)
+/* Sort the items of acl in byte order of their text, in place */
+static void
+sort_acl(Acl *acl)
 {
-	Acl		   *acl;
-	AclItem    *items;
-	AclEntry   *entries;
-	int			n;
+	int			n = ACL_NUM(acl);
+	AclItem    *items = ACL_DAT(acl);
+	AclEntry   *entries = palloc(sizeof(AclEntry) * Max(n, 1));
 	int			i;
 
-	if (isnull)
-		return "";
-	acl = DatumGetAclPCopy(aclDatum);
-	n = ACL_NUM(acl);
-	items = ACL_DAT(acl);
-	entries = palloc(sizeof(AclEntry) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		entries[i].item = items[i];
@@ -298,6 +286,40 @@ acl_text(Datum aclDatum, bool isnull)
 	qsort(entries, n, sizeof(AclEntry), compare_acl_entries);
 	for (i = 0; i < n; i++)
 		items[i] = entries[i].item;
+	pfree(entries);
+}
+
+/*
+ * The text of the ACL of an object of type objtype owned by owner: its
+ * items in byte order of their text, and "" when it grants what NULL does.
+ *
+ * GRANT adds an item for a new grantee at the end, so the order of the
+ * items is that of the grants, and two objects with the same privileges
+ * granted in another order, or one object before and after a dump and
+ * restore, had ACLs that read differently.  Each item reads as the server
+ * prints it.
+ *
+ * An ACL that a GRANT and its REVOKE brought back to the owner's default
+ * privileges is no longer NULL, but means the same, and pg_dump dumps
+ * nothing for it, so that a restore makes it NULL again.  (An empty ACL,
+ * with which not even the owner has privileges, is no default.)
+ */
+static const char *
+acl_text(Datum aclDatum, bool isnull, ObjectType objtype, Oid owner)
+{
+	Acl		   *acl;
+	Acl		   *deflt;
+
+	if (isnull)
+		return "";
+	acl = DatumGetAclPCopy(aclDatum);
+	sort_acl(acl);
+	deflt = acldefault(objtype, owner);
+	sort_acl(deflt);
+	if (ACL_NUM(acl) > 0 && ACL_NUM(acl) == ACL_NUM(deflt) &&
+		memcmp(ACL_DAT(acl), ACL_DAT(deflt),
+			   ACL_NUM(acl) * sizeof(AclItem)) == 0)
+		return "";
 	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(acl));
 }
 
@@ -657,7 +679,8 @@ describe_namespace(DescribeState *st, Oid nspid)
 							  &isnull);
 		emit(st, "schema", quote_identifier(NameStr(nsp->nspname)),
 			 psprintf("owner %s; acl %s; comment %s",
-					  role_name(user_name(nsp->nspowner)), acl_text(acl, isnull),
+					  role_name(user_name(nsp->nspowner)),
+					  acl_text(acl, isnull, OBJECT_SCHEMA, nsp->nspowner),
 					  comment_text(st, nspid, NamespaceRelationId, 0)));
 	}
 	ReleaseSysCache(tup);
@@ -807,6 +830,7 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 				ReleaseSysCache(colltup);
 			}
 		}
+		/* a column grants nothing by default, whoever owns its relation */
 		acl = heap_getattr(tup, Anum_pg_attribute_attacl, RelationGetDescr(rel),
 						   &isnull);
 		emit(st, "column",
@@ -818,7 +842,7 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 										   FORMAT_TYPE_ALLOW_INVALID),
 					  att->attnotnull ? " not null" : "",
 					  deflt, identity, generated, collate,
-					  acl_text(acl, isnull),
+					  acl_text(acl, isnull, OBJECT_COLUMN, InvalidOid),
 					  comment_text(st, relid, RelationRelationId, att->attnum)));
 	}
 	systable_endscan(scan);
@@ -1060,7 +1084,8 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 psprintf("%s%s; owner %s; acl %s; row security %s, forced %s; options %s; partition %s %s; comment %s",
 				  rel->relpersistence == RELPERSISTENCE_UNLOGGED ? "unlogged " : "",
 				  rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned table" : "table",
-				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
 				  array_text(options, options_null), partkey,
@@ -1080,7 +1105,8 @@ describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 qname,
 		 psprintf("%s; owner %s; acl %s; comment %s",
 				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
-				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
@@ -1105,7 +1131,8 @@ describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
 									   FORMAT_TYPE_ALLOW_INVALID),
 				  seq->seqstart, seq->seqincrement, seq->seqmin, seq->seqmax,
 				  seq->seqcache, seq->seqcycle ? " cycle" : "",
-				  role_name(user_name(rel->relowner)), acl_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_SEQUENCE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 	ReleaseSysCache(seqtup);
 }
@@ -1203,7 +1230,8 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 	}
 	emit(st, kind, qname,
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  role_name(user_name(typ->typowner)), acl_text(acl, acl_null),
+				  role_name(user_name(typ->typowner)),
+				  acl_text(acl, acl_null, OBJECT_TYPE, typ->typowner),
 				  comment_text(st, typ->oid, TypeRelationId, 0)));
 }
 
@@ -1326,7 +1354,8 @@ describe_routine(DescribeState *st, Oid procid)
 		 psprintf("%s.%s(%s)", nsp->quoted,
 				  quote_identifier(NameStr(proc->proname)), args),
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  role_name(user_name(proc->proowner)), acl_text(acl, acl_null),
+				  role_name(user_name(proc->proowner)),
+				  acl_text(acl, acl_null, OBJECT_FUNCTION, proc->proowner),
 				  comment_text(st, procid, ProcedureRelationId, 0)));
 	ReleaseSysCache(tup);
 }
