@@ -121,6 +121,9 @@ CREATE FUNCTION describe.granted_back() RETURNS int LANGUAGE sql AS 'SELECT 1';
 REVOKE EXECUTE ON FUNCTION describe.granted_back() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION describe.granted_back() TO PUBLIC;
 
+-- describe.parent's options, given in the other order
+CREATE TABLE describe.options_ba (x int) WITH (autovacuum_enabled = false, fillfactor = 70);
+
 -- two collations of one name, in two schemas
 CREATE COLLATION describe.coll (provider = libc, locale = 'C');
 CREATE COLLATION "describe Other".coll (provider = libc, locale = 'POSIX');
@@ -293,6 +296,9 @@ SELECT d.identity, substring(d.definition from 'acl [^;]*') AS acl, s.stored
           FROM pg_proc WHERE oid = 'describe.granted_back()'::regprocedure) s
     ON s.identity = d.identity
  ORDER BY 1;
+-- a table's options in byte order, whatever the order they were given in
+SELECT identity, substring(definition from 'options [^;]*') AS options FROM migrate_schema()
+ WHERE identity IN ('describe.parent', 'describe.options_ba');
 -- a constraint trigger is described once, as the trigger it is, with the
 -- trigger's comment
 SELECT kind, identity, definition FROM migrate_schema()
@@ -309,7 +315,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- as a trigger and as a constraint; a column's collation unqualified; an
 -- owner's name unquoted; a domain's default as the session that created it
 -- printed it; an ACL's items in the order of the grants, an ACL that grants
--- what the default does as it is stored.  That one printed constants with
+-- what the default does as it is stored; a table's options in the order
+-- given.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

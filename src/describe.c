@@ -35,6 +35,7 @@
  * - the items of an ACL are sorted, not in the order of the grants, and an
  *   ACL that grants what the default does reads as none, as after a
  *   restore.
+ * - a table's options are sorted, not in the order given.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -248,11 +249,40 @@ role_name(const char *name)
 	return quote_identifier(name);
 }
 
-/* An array's text form (options); NULL gives "", as format('%s') */
-static const char *
-array_text(Datum array, bool isnull)
+static int
+compare_names(const void *a, const void *b)
 {
-	return isnull ? "" : OidOutputFunctionCall(F_ARRAY_OUT, array);
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * The text form of a relation's options (a text[] of name=value), sorted
+ * in byte order; NULL gives "", as format('%s').  They are kept in the
+ * order that WITH (...) or SET (...) gave them, and WITH (a=1, b=2) means
+ * what WITH (b=2, a=1) does.
+ */
+static const char *
+options_text(Datum options, bool isnull)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	char	  **texts;
+	int			n;
+	int			i;
+
+	if (isnull)
+		return "";
+	arr = DatumGetArrayTypeP(options);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL,
+					  &n);
+	texts = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		texts[i] = TextDatumGetCString(elems[i]);
+	qsort(texts, n, sizeof(char *), compare_names);
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(texts[i]);
+	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(arr));
 }
 
 /* An ACL item and its text, for sorting */
@@ -973,12 +1003,6 @@ policy_command(char cmd)
 	return "all";
 }
 
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
 /*
  * A policy's roles ("public" for 0), in byte order of name, each once:
  * polroles keeps them in the order of the CREATE POLICY that gave them,
@@ -1088,7 +1112,7 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
-				  array_text(options, options_null), partkey,
+				  options_text(options, options_null), partkey,
 				  deparse_expr(bound, bound_null, rel->oid),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
