@@ -88,6 +88,7 @@ CREATE TABLE describe.listed (k text, x int) PARTITION BY LIST (lower(k));
 CREATE TABLE describe.listed_ab PARTITION OF describe.listed FOR VALUES IN ('a', 'b')
   PARTITION BY HASH (x);
 CREATE TABLE describe.listed_ab0 PARTITION OF describe.listed_ab FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE describe.listed_dc PARTITION OF describe.listed FOR VALUES IN ('d', NULL, 'c');
 CREATE UNLOGGED TABLE describe.scratch (x int, y text COMPRESSION pglz DEFAULT 'C:\temp');
 
 -- a foreign table
@@ -299,6 +300,10 @@ SELECT d.identity, substring(d.definition from 'acl [^;]*') AS acl, s.stored
 -- a table's options in byte order, whatever the order they were given in
 SELECT identity, substring(definition from 'options [^;]*') AS options FROM migrate_schema()
  WHERE identity IN ('describe.parent', 'describe.options_ba');
+-- a list partition's values in byte order, whatever the order they were
+-- given in
+SELECT identity, substring(definition from 'partition [^;]*') AS partition FROM migrate_schema()
+ WHERE identity = 'describe.listed_dc';
 -- a constraint trigger is described once, as the trigger it is, with the
 -- trigger's comment
 SELECT kind, identity, definition FROM migrate_schema()
@@ -315,8 +320,8 @@ SELECT count(*) AS temporary FROM migrate_schema()
 -- as a trigger and as a constraint; a column's collation unqualified; an
 -- owner's name unquoted; a domain's default as the session that created it
 -- printed it; an ACL's items in the order of the grants, an ACL that grants
--- what the default does as it is stored; a table's options in the order
--- given.  That one printed constants with
+-- what the default does as it is stored; a table's options and a list
+-- partition's values in the order given.  That one printed constants with
 -- the session's settings, which are set here to what migrate_schema()
 -- always uses
 \set ECHO none

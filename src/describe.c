@@ -35,7 +35,8 @@
  * - the items of an ACL are sorted, not in the order of the grants, and an
  *   ACL that grants what the default does reads as none, as after a
  *   restore.
- * - a table's options are sorted, not in the order given.
+ * - a table's options and a list partition's values are sorted, not in the
+ *   order given.
  *
  * A drift reference that the update from 0.2 kept (that of a database that
  * had drifted) shows those rows as changes until the next apply, rollback
@@ -117,6 +118,7 @@
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
@@ -130,6 +132,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -1084,6 +1087,59 @@ describe_policies(DescribeState *st, Oid relid, const char *qname)
 	table_close(rel, AccessShareLock);
 }
 
+/* A list partition's value and how it is deparsed, for sorting */
+typedef struct BoundValue
+{
+	char	   *text;
+	Node	   *value;
+} BoundValue;
+
+static int
+compare_bound_values(const void *a, const void *b)
+{
+	return strcmp(((const BoundValue *) a)->text,
+				  ((const BoundValue *) b)->text);
+}
+
+/*
+ * A partition's bound (relpartbound of relid), deparsed.  The values of a
+ * list partition are kept in the order FOR VALUES IN (...) gave them, and
+ * IN ('a', 'b') means what IN ('b', 'a') does: they are deparsed in byte
+ * order of their text.
+ */
+static const char *
+partition_bound_text(Datum bound, bool isnull, Oid relid)
+{
+	PartitionBoundSpec *spec;
+
+	if (isnull)
+		return "";
+	spec = castNode(PartitionBoundSpec,
+					stringToNode(TextDatumGetCString(bound)));
+	if (spec->strategy == PARTITION_STRATEGY_LIST &&
+		list_length(spec->listdatums) > 1)
+	{
+		int			n = list_length(spec->listdatums);
+		BoundValue *values = palloc(sizeof(BoundValue) * n);
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, spec->listdatums)
+		{
+			values[i].value = lfirst(lc);
+			values[i].text = deparse_expression(values[i].value, NIL, false,
+												false);
+			i++;
+		}
+		qsort(values, n, sizeof(BoundValue), compare_bound_values);
+		i = 0;
+		foreach(lc, spec->listdatums)
+			lfirst(lc) = values[i++].value;
+		bound = CStringGetTextDatum(nodeToString(spec));
+	}
+	return deparse_expr(bound, false, relid);
+}
+
 /* The row of a table, partitioned table or foreign table */
 static void
 describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
@@ -1113,7 +1169,7 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
 				  options_text(options, options_null), partkey,
-				  deparse_expr(bound, bound_null, rel->oid),
+				  partition_bound_text(bound, bound_null, rel->oid),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
