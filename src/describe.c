@@ -1009,8 +1009,8 @@ policy_command(char cmd)
 /*
  * A policy's roles ("public" for 0), in byte order of name, each once:
  * polroles keeps them in the order of the CREATE POLICY that gave them,
- * and TO a, b means what TO b, a does.  pg_dump too lists them sorted by
- * name, from pg_policies, so a restore gives them in that order.
+ * and TO a, b means what TO b, a does.  pg_dump lists them each once, in
+ * the order pg_roles returns them, so a restore changes that order too.
  */
 static const char *
 policy_roles(Datum roles, bool isnull)
