@@ -9,17 +9,17 @@
  * views, materialized views, sequences and composite types with their
  * columns, and tables with their constraints, indexes, triggers and
  * policies; functions, procedures and aggregates; enums, domains with their
- * constraints, and ranges.  Extension members, with all that belongs to
- * them, and temporary objects are left out.  Objects are identified by
- * name, never by OID, and definitions come from PostgreSQL's own deparsing
- * functions (ruleutils.c), called with search_path set to pg_catalog,
- * pg_temp so that every other name they print is schema-qualified, and with
- * DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output,
- * lc_monetary, quote_all_identifiers and standard_conforming_strings fixed,
- * so that names and constants print alike in every session.  The
- * rows are those of the PL/pgSQL migrate_schema() of version 0.2
- * (test/compare/old_schema.sql) run with those settings, but where that one
- * was wrong (sql/describe lists each difference):
+ * constraints, and ranges.  Extension members, with all that belongs to them,
+ * and temporary objects are left out.  Objects are identified by name, never
+ * by OID, and definitions come from PostgreSQL's own deparsing functions
+ * (ruleutils.c), called with search_path set to pg_catalog, pg_temp so that
+ * every other name they print is schema-qualified, and with DateStyle,
+ * TimeZone, IntervalStyle, extra_float_digits, bytea_output, lc_monetary,
+ * quote_all_identifiers and standard_conforming_strings fixed, so that names
+ * and constants print alike in every session.  The rows are those of the
+ * PL/pgSQL migrate_schema() of version 0.2 (test/compare/old_schema.sql) run
+ * with those settings, but where that one was wrong (sql/describe lists each
+ * difference):
  *
  * - nothing of an extension's is described: not the indexes of its tables,
  *   the constraints of its domains, the columns of its composite types nor
