@@ -15,7 +15,7 @@ CREATE ROLE "regress describe Quoted";
 CREATE SCHEMA describe AUTHORIZATION regress_describe_owner;
 COMMENT ON SCHEMA describe IS 'the fixture';
 GRANT USAGE ON SCHEMA describe TO regress_describe_reader;
-CREATE SCHEMA "describe Other";
+CREATE SCHEMA "describe Other" AUTHORIZATION "regress describe Quoted";
 
 -- types
 CREATE TYPE describe.mood AS ENUM ('sad', 'ok', 'happy');
@@ -88,7 +88,8 @@ CREATE TABLE describe.listed (k text, x int) PARTITION BY LIST (lower(k));
 CREATE TABLE describe.listed_ab PARTITION OF describe.listed FOR VALUES IN ('a', 'b')
   PARTITION BY HASH (x);
 CREATE TABLE describe.listed_ab0 PARTITION OF describe.listed_ab FOR VALUES WITH (MODULUS 2, REMAINDER 0);
-CREATE UNLOGGED TABLE describe.scratch (x int, y text COMPRESSION pglz);
+CREATE TABLE describe.listed_dc PARTITION OF describe.listed FOR VALUES IN ('d', NULL, 'c');
+CREATE UNLOGGED TABLE describe.scratch (x int, y text COMPRESSION pglz DEFAULT 'C:\temp');
 
 -- a foreign table
 CREATE FOREIGN DATA WRAPPER describe_fdw;
@@ -103,6 +104,33 @@ CREATE INDEX "Odd Index" ON "describe Other"."Mixed Case" ("select");
 CREATE FUNCTION "describe Other"."Func"("Arg" int, VARIADIC rest text[]) RETURNS SETOF text
   LANGUAGE sql STABLE AS $$SELECT unnest(rest) LIMIT "Arg"$$;
 
+-- the same privileges granted in two orders
+CREATE TABLE describe.granted_ab (x int);
+GRANT SELECT ON describe.granted_ab TO regress_describe_reader;
+GRANT INSERT ON describe.granted_ab TO "regress describe Quoted";
+CREATE TABLE describe.granted_ba (x int);
+GRANT INSERT ON describe.granted_ba TO "regress describe Quoted";
+GRANT SELECT ON describe.granted_ba TO regress_describe_reader;
+-- privileges granted and revoked again: the default, as if never granted
+-- (which a dump and restore makes of them); none at all is no default
+CREATE TABLE describe.granted_back (x int);
+GRANT SELECT ON describe.granted_back TO regress_describe_reader;
+REVOKE SELECT ON describe.granted_back FROM regress_describe_reader;
+CREATE TABLE describe.granted_none (x int);
+REVOKE ALL ON describe.granted_none FROM CURRENT_USER;
+CREATE FUNCTION describe.granted_back() RETURNS int LANGUAGE sql AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION describe.granted_back() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION describe.granted_back() TO PUBLIC;
+
+-- describe.parent's options, given in the other order
+CREATE TABLE describe.options_ba (x int) WITH (autovacuum_enabled = false, fillfactor = 70);
+
+-- two collations of one name, in two schemas
+CREATE COLLATION describe.coll (provider = libc, locale = 'C');
+CREATE COLLATION "describe Other".coll (provider = libc, locale = 'POSIX');
+CREATE TABLE describe.collated (a text COLLATE describe.coll,
+  b text COLLATE "describe Other".coll, c text COLLATE pg_catalog."default");
+
 -- typed and inheriting tables, an enum label with a quote, a non-ASCII name
 CREATE TABLE describe.typed OF describe.pair (a WITH OPTIONS NOT NULL);
 CREATE TABLE describe.heir (extra int) INHERITS (describe.child);
@@ -113,7 +141,7 @@ CREATE TABLE describe."café" ("größe" int DEFAULT 1);
 CREATE POLICY p_read ON describe.parent FOR SELECT
   TO regress_describe_reader, "regress describe Quoted" USING (n > 0);
 CREATE POLICY p_read_reversed ON describe.parent FOR SELECT
-  TO "regress describe Quoted", regress_describe_reader USING (n > 0);
+  TO "regress describe Quoted", regress_describe_reader, "regress describe Quoted" USING (n > 0);
 CREATE POLICY p_write ON describe.parent AS RESTRICTIVE FOR UPDATE
   USING (name <> '') WITH CHECK (n > 0);
 CREATE POLICY p_insert ON describe.parent FOR INSERT TO PUBLIC WITH CHECK (true);
@@ -149,6 +177,15 @@ COMMENT ON FUNCTION describe.add(int, int) IS 'adds';
 COMMENT ON AGGREGATE describe.total(int) IS 'sums';
 COMMENT ON PROCEDURE describe.bump(int) IS 'bumps';
 ALTER FUNCTION describe.atomic(int) OWNER TO regress_describe_owner;
+ALTER FUNCTION describe.add(numeric, numeric) OWNER TO "regress describe Quoted";
+
+-- domains whose defaults were made under another search_path and DateStyle
+SET search_path = describe, public;
+SET DateStyle = 'German, DMY';
+CREATE DOMAIN describe.due AS date DEFAULT '2024-03-01';
+CREATE DOMAIN describe.three AS int DEFAULT add(1, 2);
+RESET search_path;
+RESET DateStyle;
 
 -- views and materialized views
 CREATE VIEW describe.v_parent WITH (security_barrier) AS
@@ -177,20 +214,37 @@ ALTER TABLE describe.child ENABLE REPLICA TRIGGER child_replica;
 CREATE TRIGGER measure_row AFTER INSERT ON describe.measure FOR EACH ROW EXECUTE FUNCTION describe.trg();
 CREATE TRIGGER v_parent_instead INSTEAD OF INSERT ON describe.v_parent FOR EACH ROW EXECUTE FUNCTION describe.trg();
 COMMENT ON TRIGGER parent_touch ON describe.parent IS 'touches';
+COMMENT ON TRIGGER child_check ON describe.child IS 'checks';
+COMMENT ON CONSTRAINT child_check ON describe.child IS 'pg_dump forgets this';
 
--- an extension's objects are not described (tablefunc's composite types are,
--- in part: see below), nor is anything temporary
+-- an extension's objects are not described, nor is anything of theirs:
+-- tablefunc's composite types and their columns, earthdistance's domain
+-- and its constraints; nor is anything temporary
 CREATE EXTENSION tablefunc SCHEMA describe;
+CREATE EXTENSION cube SCHEMA describe;
+CREATE EXTENSION earthdistance SCHEMA describe;
 -- objects made members by hand: a schema (nothing in it is described), a
--- table, a sequence, a view, a function, a domain and a composite type.
--- As in 0.2, the member table's index and the member domain's constraint
--- are still described, and so are the member composite type's columns
+-- table, a sequence, a view, a function, a domain, a composite type and a
+-- range.  What belongs to them is not described either: the member table's
+-- columns, constraints, indexes, trigger, policy and identity sequence, the
+-- member domain's constraint, the member composite type's columns, the
+-- member range's multirange constructors.  The sequence of its serial
+-- column is no part of the table (pg_dump dumps it on its own), and is
+-- described
 CREATE SCHEMA describe_ext;
 CREATE TABLE describe_ext.hidden (id int PRIMARY KEY);
 ALTER EXTENSION tablefunc ADD SCHEMA describe_ext;
-CREATE TABLE describe.ext_t (id int PRIMARY KEY, v text CHECK (v <> ''));
+CREATE TABLE describe.ext_t (id int PRIMARY KEY, v text CHECK (v <> ''),
+  n int GENERATED ALWAYS AS IDENTITY, s serial);
+CREATE INDEX ext_t_v ON describe.ext_t (v);
 CREATE TRIGGER ext_t_trg BEFORE INSERT ON describe.ext_t FOR EACH ROW EXECUTE FUNCTION describe.trg();
+CREATE POLICY ext_t_p ON describe.ext_t USING (v <> 'secret');
 ALTER EXTENSION tablefunc ADD TABLE describe.ext_t;
+CREATE MATERIALIZED VIEW describe.ext_mv AS SELECT 1 AS one;
+CREATE INDEX ext_mv_one ON describe.ext_mv (one);
+ALTER EXTENSION tablefunc ADD MATERIALIZED VIEW describe.ext_mv;
+CREATE TYPE describe.ext_r AS RANGE (subtype = int8);
+ALTER EXTENSION tablefunc ADD TYPE describe.ext_r;
 CREATE SEQUENCE describe.ext_s;
 ALTER EXTENSION tablefunc ADD SEQUENCE describe.ext_s;
 CREATE VIEW describe.ext_v AS SELECT 1 AS one;
@@ -210,53 +264,115 @@ CREATE FUNCTION pg_temp.describe_temp_f() RETURNS int LANGUAGE sql AS 'SELECT 1'
 SELECT kind, identity, definition FROM migrate_schema()
  WHERE identity LIKE 'describe%' OR identity LIKE '"describe Other"%';
 \pset format aligned
--- tablefunc's functions are not described, its composite types are not
--- either, but their columns are (their pg_class rows are no members)
-SELECT count(*) AS extension_functions FROM migrate_schema()
- WHERE identity LIKE 'describe.crosstab%' OR identity LIKE 'describe.normal_rand%';
+-- nothing of the extensions': of tablefunc, cube and earthdistance, of the
+-- members made by hand and of what belongs to them, only the serial
+-- column's sequence
+SELECT kind, identity FROM migrate_schema()
+ WHERE identity ~ '^describe\.(crosstab|normal_rand|connectby|tablefunc|cube|earth|ll_to_earth|latitude|longitude|geo_distance|gc_to_sec|sec_to_gc|ext_)'
+    OR identity LIKE 'describe\_ext%'
+ ORDER BY kind, identity;
+-- a policy's roles in byte order of name, each once: TO a, b means what
+-- TO b, a, a does
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.parent.p_read', 'describe.parent.p_read_reversed');
+-- role names are quoted alike, as owners and as a policy's roles
+SELECT kind, identity, definition FROM migrate_schema()
+ WHERE definition LIKE '%"regress describe Quoted"%'
+   AND (kind = 'policy' OR definition LIKE '%owner "regress describe Quoted";%')
+ ORDER BY kind, identity;
+-- an ACL's items in byte order of their text, whatever the order of the
+-- grants
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.granted_ab', 'describe.granted_ba');
+-- an ACL that grants what the default does reads as none
+SELECT d.identity, substring(d.definition from 'acl [^;]*') AS acl, s.stored
+  FROM migrate_schema() d
+  JOIN (SELECT 'describe.granted_back' AS identity, relacl::text AS stored
+          FROM pg_class WHERE oid = 'describe.granted_back'::regclass
+        UNION ALL
+        SELECT 'describe.granted_none', relacl::text
+          FROM pg_class WHERE oid = 'describe.granted_none'::regclass
+        UNION ALL
+        SELECT 'describe.granted_back()', proacl::text
+          FROM pg_proc WHERE oid = 'describe.granted_back()'::regprocedure) s
+    ON s.identity = d.identity
+ ORDER BY 1;
+-- a table's options in byte order, whatever the order they were given in
+SELECT identity, substring(definition from 'options [^;]*') AS options FROM migrate_schema()
+ WHERE identity IN ('describe.parent', 'describe.options_ba');
+-- a list partition's values in byte order, whatever the order they were
+-- given in
+SELECT identity, substring(definition from 'partition [^;]*') AS partition FROM migrate_schema()
+ WHERE identity = 'describe.listed_dc';
+-- a constraint trigger is described once, as the trigger it is, with the
+-- trigger's comment
+SELECT kind, identity, definition FROM migrate_schema()
+ WHERE identity = 'describe.child.child_check';
 -- nothing temporary
 SELECT count(*) AS temporary FROM migrate_schema()
  WHERE identity LIKE 'pg\_temp%' OR identity LIKE '%describe\_temp%';
 
--- the same rows as the PL/pgSQL version, in the same order; that one
--- printed constants with the session's settings, which are set here to what
--- migrate_schema() always uses
+-- the same rows as the PL/pgSQL version of 0.2, in the same order, but for
+-- what that one got wrong, each listed here: an extension's objects (the
+-- indexes of its tables, the constraints of its domains, the columns of its
+-- composite types, what is part of them); a policy's roles in the order
+-- they were given, repeated as given; a constraint trigger described twice,
+-- as a trigger and as a constraint; a column's collation unqualified; an
+-- owner's name unquoted; a domain's default as the session that created it
+-- printed it; an ACL's items in the order of the grants, an ACL that grants
+-- what the default does as it is stored; a table's options and a list
+-- partition's values in the order given.  That one printed constants with
+-- the session's settings, which are set here to what migrate_schema()
+-- always uses
 \set ECHO none
 \i test/compare/old_schema.sql
 \set ECHO all
 SET DateStyle = 'ISO, MDY';
-SELECT kind, identity FROM
-  (SELECT * FROM migrate_schema() EXCEPT SELECT * FROM old_schema()) d;
-SELECT kind, identity FROM
-  (SELECT * FROM old_schema() EXCEPT SELECT * FROM migrate_schema()) d;
-SELECT (SELECT string_agg(kind || ' ' || identity || ' ' || definition, E'\n')
-          FROM migrate_schema()) =
-       (SELECT string_agg(kind || ' ' || identity || ' ' || definition, E'\n')
-          FROM old_schema()) AS same_order;
-
--- whatever the caller's search_path, names are qualified the same way
-SET search_path = describe, "describe Other", public;
-SELECT count(*) AS differences FROM
-  (SELECT * FROM migrate_schema() EXCEPT SELECT * FROM public.old_schema()) d;
-SHOW search_path;
-RESET search_path;
+SELECT * FROM
+  (SELECT coalesce(n.kind, o.kind) AS kind, coalesce(n.identity, o.identity) AS identity,
+          CASE WHEN o.kind IS NULL THEN 'added' WHEN n.kind IS NULL THEN 'left out'
+               ELSE 'changed' END AS in_0_3
+     FROM migrate_schema() n
+     FULL JOIN old_schema() o ON o.kind = n.kind AND o.identity = n.identity
+    WHERE n.definition IS DISTINCT FROM o.definition) d
+ ORDER BY kind COLLATE "C", identity COLLATE "C";
+WITH n AS (SELECT * FROM migrate_schema() WITH ORDINALITY AS n(kind, identity, definition, ord)),
+     o AS (SELECT * FROM old_schema() WITH ORDINALITY AS o(kind, identity, definition, ord))
+SELECT (SELECT string_agg(kind || ' ' || identity, E'\n' ORDER BY ord) FROM n
+         WHERE (kind, identity) IN (SELECT kind, identity FROM o)) =
+       (SELECT string_agg(kind || ' ' || identity, E'\n' ORDER BY ord) FROM o
+         WHERE (kind, identity) IN (SELECT kind, identity FROM n)) AS same_order;
 RESET DateStyle;
 
--- whatever the session's settings, constants are printed the same way (a
--- partition bound of dates here): two sessions describe one schema alike
+-- whatever the caller's search_path, names are qualified the same way
 CREATE TEMP TABLE described AS SELECT * FROM migrate_schema();
+SET search_path = describe, "describe Other", public;
+SELECT count(*) AS differences FROM
+  ((SELECT * FROM migrate_schema() EXCEPT SELECT * FROM pg_temp.described)
+   UNION ALL (SELECT * FROM pg_temp.described EXCEPT SELECT * FROM migrate_schema())) d;
+SHOW search_path;
+RESET search_path;
+
+-- whatever the session's settings, names and constants are printed the
+-- same way (a partition bound of dates, a default with a backslash, names
+-- that need no quotes here): two sessions describe one schema alike
 SET DateStyle = 'German, DMY';
 SET TimeZone = 'Pacific/Chatham';
 SET IntervalStyle = 'sql_standard';
 SET extra_float_digits = 3;
+SET quote_all_identifiers = on;
+SET standard_conforming_strings = off;
 SELECT count(*) AS differences FROM
   ((SELECT * FROM migrate_schema() EXCEPT SELECT * FROM described)
    UNION ALL (SELECT * FROM described EXCEPT SELECT * FROM migrate_schema())) d;
-SELECT definition FROM migrate_schema() WHERE identity = 'describe.measure_2024';
+SELECT identity, definition FROM migrate_schema()
+ WHERE identity IN ('describe.measure_2024', 'describe.scratch.y');
 RESET DateStyle;
 RESET TimeZone;
 RESET IntervalStyle;
 RESET extra_float_digits;
+RESET quote_all_identifiers;
+RESET standard_conforming_strings;
 
 -- no lock on a described object outlives the description
 BEGIN;

@@ -128,7 +128,20 @@ CREATE TABLE inc.clients (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, fu
    'COMMENT ON TABLE inc.existing IS NULL; DROP TABLE inc.from_do;'),
   ('0018_schema', 'CREATE SCHEMA inc2; CREATE TABLE inc2.t (id int); CREATE VIEW inc2.v AS SELECT id FROM inc2.t;
 ALTER SCHEMA inc2 RENAME TO inc3;',
-   'DROP SCHEMA inc3 CASCADE;')
+   'DROP SCHEMA inc3 CASCADE;'),
+  ('0018a_named_elsewhere', 'CREATE SCHEMA incx; CREATE TYPE incx.kind AS ENUM (''a'');
+CREATE COLLATION incx.coll (provider = libc, locale = ''C'');
+CREATE FUNCTION incx.one() RETURNS int LANGUAGE sql IMMUTABLE AS ''SELECT 1'';
+CREATE TABLE incx.base (id int);
+CREATE TABLE inc.uses (k incx.kind, t text COLLATE incx.coll, n int DEFAULT incx.one());
+CREATE VIEW inc.uses_base AS SELECT id FROM incx.base;',
+   'DROP VIEW inc.uses_base; DROP TABLE inc.uses; DROP SCHEMA incx CASCADE;'),
+  -- what objects of other schemas name: a collation (which is not
+  -- described itself), and a schema's type, collation, function and table
+  ('0018b_collation_renamed', 'ALTER COLLATION incx.coll RENAME TO coll2;',
+   'ALTER COLLATION incx.coll2 RENAME TO coll;'),
+  ('0018c_schema_renamed', 'ALTER SCHEMA incx RENAME TO incy;',
+   'ALTER SCHEMA incy RENAME TO incx;')
 ) m (id, up, down);
 
 -- up, one migration per call, then down again

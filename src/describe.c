@@ -9,16 +9,38 @@
  * views, materialized views, sequences and composite types with their
  * columns, and tables with their constraints, indexes, triggers and
  * policies; functions, procedures and aggregates; enums, domains with their
- * constraints, and ranges.  Extension members and temporary objects are
- * left out.  Objects are identified by name, never by OID, and definitions
- * come from PostgreSQL's own deparsing functions (ruleutils.c), called with
- * search_path set to pg_catalog, pg_temp so that every other name they print
- * is schema-qualified, and with DateStyle, TimeZone, IntervalStyle,
- * extra_float_digits, bytea_output and lc_monetary fixed, so that constants
- * print alike in every session.  The rows are those of the PL/pgSQL
- * migrate_schema() of version 0.2 (test/compare/old_schema.sql) run with
- * those settings, so that references recorded before an update still
- * compare.
+ * constraints, and ranges.  Extension members, with all that belongs to them,
+ * and temporary objects are left out.  Objects are identified by name, never
+ * by OID, and definitions come from PostgreSQL's own deparsing functions
+ * (ruleutils.c), called with search_path set to pg_catalog, pg_temp so that
+ * every other name they print is schema-qualified, and with DateStyle,
+ * TimeZone, IntervalStyle, extra_float_digits, bytea_output, lc_monetary,
+ * quote_all_identifiers and standard_conforming_strings fixed, so that names
+ * and constants print alike in every session.  The rows are those of the
+ * PL/pgSQL migrate_schema() of version 0.2 (test/compare/old_schema.sql) run
+ * with those settings, but where that one was wrong (sql/describe lists each
+ * difference):
+ *
+ * - nothing of an extension's is described: not the indexes of its tables,
+ *   the constraints of its domains, the columns of its composite types nor
+ *   what is part of a member (an identity sequence, a range's multirange).
+ * - a policy's roles are sorted, each once, not in the order given.
+ * - a constraint trigger is described once, as a trigger, not also as a
+ *   constraint.
+ * - a column's collation is schema-qualified.
+ * - an owner's name is quoted as an identifier, as a policy's roles were.
+ * - quote_all_identifiers and standard_conforming_strings are fixed too.
+ * - a domain's default is deparsed as the description is made, not taken
+ *   as the session that created the domain printed it.
+ * - the items of an ACL are sorted, not in the order of the grants, and an
+ *   ACL that grants what the default does reads as none, as after a
+ *   restore.
+ * - a table's options and a list partition's values are sorted, not in the
+ *   order given.
+ *
+ * A drift reference that the update from 0.2 kept (that of a database that
+ * had drifted) shows those rows as changes until the next apply, rollback
+ * or migrate_accept_drift() records the reference anew.
  *
  * Concurrent DDL (SPEC §14).  The catalogs are listed under one registered
  * snapshot, but the deparsing functions read the syscache, which follows
@@ -96,8 +118,10 @@
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -108,6 +132,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -216,11 +241,119 @@ user_name(Oid roleid)
 	return name ? name : psprintf("unknown (OID=%u)", roleid);
 }
 
-/* An array's text form (ACLs, options); NULL gives "", as format('%s') */
+/*
+ * A role's name in a definition (an owner, a policy's role): quoted as an
+ * identifier, as the server quotes it in an ACL's text, so that a name
+ * with a comma or a space reads as one name.
+ */
 static const char *
-array_text(Datum array, bool isnull)
+role_name(const char *name)
 {
-	return isnull ? "" : OidOutputFunctionCall(F_ARRAY_OUT, array);
+	return quote_identifier(name);
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * The text form of a relation's options (a text[] of name=value), sorted
+ * in byte order; NULL gives "", as format('%s').  They are kept in the
+ * order that WITH (...) or SET (...) gave them, and WITH (a=1, b=2) means
+ * what WITH (b=2, a=1) does.
+ */
+static const char *
+options_text(Datum options, bool isnull)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	char	  **texts;
+	int			n;
+	int			i;
+
+	if (isnull)
+		return "";
+	arr = DatumGetArrayTypeP(options);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL,
+					  &n);
+	texts = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		texts[i] = TextDatumGetCString(elems[i]);
+	qsort(texts, n, sizeof(char *), compare_names);
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(texts[i]);
+	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(arr));
+}
+
+/* An ACL item and its text, for sorting */
+typedef struct AclEntry
+{
+	char	   *text;
+	AclItem		item;
+} AclEntry;
+
+static int
+compare_acl_entries(const void *a, const void *b)
+{
+	return strcmp(((const AclEntry *) a)->text, ((const AclEntry *) b)->text);
+}
+
+/* Sort the items of acl in byte order of their text, in place */
+static void
+sort_acl(Acl *acl)
+{
+	int			n = ACL_NUM(acl);
+	AclItem    *items = ACL_DAT(acl);
+	AclEntry   *entries = palloc(sizeof(AclEntry) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		entries[i].item = items[i];
+		entries[i].text = DatumGetCString(DirectFunctionCall1(aclitemout,
+															  PointerGetDatum(&items[i])));
+	}
+	qsort(entries, n, sizeof(AclEntry), compare_acl_entries);
+	for (i = 0; i < n; i++)
+		items[i] = entries[i].item;
+	pfree(entries);
+}
+
+/*
+ * The text of the ACL of an object of type objtype owned by owner: its
+ * items in byte order of their text, and "" when it grants what NULL does.
+ *
+ * GRANT adds an item for a new grantee at the end, so the order of the
+ * items is that of the grants, and two objects with the same privileges
+ * granted in another order, or one object before and after a dump and
+ * restore, had ACLs that read differently.  Each item reads as the server
+ * prints it.
+ *
+ * An ACL that a GRANT and its REVOKE brought back to the owner's default
+ * privileges is no longer NULL, but means the same, and pg_dump dumps
+ * nothing for it, so that a restore makes it NULL again.  (An empty ACL,
+ * with which not even the owner has privileges, is no default.)
+ */
+static const char *
+acl_text(Datum aclDatum, bool isnull, ObjectType objtype, Oid owner)
+{
+	Acl		   *acl;
+	Acl		   *deflt;
+
+	if (isnull)
+		return "";
+	acl = DatumGetAclPCopy(aclDatum);
+	sort_acl(acl);
+	deflt = acldefault(objtype, owner);
+	sort_acl(deflt);
+	if (ACL_NUM(acl) > 0 && ACL_NUM(acl) == ACL_NUM(deflt) &&
+		memcmp(ACL_DAT(acl), ACL_DAT(deflt),
+			   ACL_NUM(acl) * sizeof(AclItem)) == 0)
+		return "";
+	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(acl));
 }
 
 static const char *
@@ -579,7 +712,8 @@ describe_namespace(DescribeState *st, Oid nspid)
 							  &isnull);
 		emit(st, "schema", quote_identifier(NameStr(nsp->nspname)),
 			 psprintf("owner %s; acl %s; comment %s",
-					  user_name(nsp->nspowner), array_text(acl, isnull),
+					  role_name(user_name(nsp->nspowner)),
+					  acl_text(acl, isnull, OBJECT_SCHEMA, nsp->nspowner),
 					  comment_text(st, nspid, NamespaceRelationId, 0)));
 	}
 	ReleaseSysCache(tup);
@@ -712,13 +846,24 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 			HeapTuple	colltup = SearchSysCache1(COLLOID,
 												  ObjectIdGetDatum(att->attcollation));
 
+			/*
+			 * Schema-qualified, as pg_dump prints it: a collation's name is
+			 * unique only in its schema.
+			 */
 			if (HeapTupleIsValid(colltup))
 			{
-				collate = psprintf(" collate %s",
-								   quote_identifier(NameStr(((Form_pg_collation) GETSTRUCT(colltup))->collname)));
+				Form_pg_collation coll = (Form_pg_collation) GETSTRUCT(colltup);
+				NamespaceEntry *collnsp = lookup_namespace(st,
+														   coll->collnamespace);
+
+				if (collnsp->quoted != NULL)
+					collate = psprintf(" collate %s",
+									   qualified(collnsp,
+												 NameStr(coll->collname)));
 				ReleaseSysCache(colltup);
 			}
 		}
+		/* a column grants nothing by default, whoever owns its relation */
 		acl = heap_getattr(tup, Anum_pg_attribute_attacl, RelationGetDescr(rel),
 						   &isnull);
 		emit(st, "column",
@@ -730,14 +875,22 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 										   FORMAT_TYPE_ALLOW_INVALID),
 					  att->attnotnull ? " not null" : "",
 					  deflt, identity, generated, collate,
-					  array_text(acl, isnull),
+					  acl_text(acl, isnull, OBJECT_COLUMN, InvalidOid),
 					  comment_text(st, relid, RelationRelationId, att->attnum)));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 }
 
-/* Constraints: of a table (domain false) or of a domain */
+/*
+ * Constraints: of a table (domain false) or of a domain.  The pg_constraint
+ * row of a constraint trigger is left out: the trigger's row describes it
+ * whole (events, function, arguments, whether enabled), and the row of the
+ * constraint would say only "TRIGGER" and when it is checked, which the
+ * trigger's says too.  pg_dump dumps the trigger and its comment and never
+ * the constraint, so that row would not even survive a dump and restore
+ * with its comment.
+ */
 static void
 describe_constraints(DescribeState *st, bool domain, Oid oid,
 					 const char *qname)
@@ -756,8 +909,11 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
-		char	   *def = deparse_oid(pg_get_constraintdef, con->oid);
+		char	   *def;
 
+		if (con->contype == CONSTRAINT_TRIGGER)
+			continue;
+		def = deparse_oid(pg_get_constraintdef, con->oid);
 		/* NULL: gone, as of the snapshot pg_get_constraintdef() reads */
 		if (def == NULL)
 			continue;
@@ -771,11 +927,7 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 	table_close(rel, AccessShareLock);
 }
 
-/*
- * Indexes of a relation.  An index is never an extension member itself, so
- * the SQL version described the indexes of an extension's tables too; so do
- * we, whatever the relation is.
- */
+/* Indexes of a relation */
 static void
 describe_indexes(DescribeState *st, Oid relid)
 {
@@ -789,8 +941,6 @@ describe_indexes(DescribeState *st, Oid relid)
 		char	   *def;
 		char	   *identity;
 
-		if (is_member(st, RelationRelationId, indexid))
-			continue;
 		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
 		if (!HeapTupleIsValid(tup))
 			continue;
@@ -856,12 +1006,18 @@ policy_command(char cmd)
 	return "all";
 }
 
-/* A policy's roles, in the order of polroles ("public" for 0) */
+/*
+ * A policy's roles ("public" for 0), in byte order of name, each once:
+ * polroles keeps them in the order of the CREATE POLICY that gave them,
+ * and TO a, b means what TO b, a does.  pg_dump lists them each once, in
+ * the order pg_roles returns them, so a restore changes that order too.
+ */
 static const char *
 policy_roles(Datum roles, bool isnull)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
+	const char **names;
 	int			n;
 	int			i;
 	StringInfoData buf;
@@ -871,15 +1027,22 @@ policy_roles(Datum roles, bool isnull)
 	arr = DatumGetArrayTypeP(roles);
 	deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
 					  NULL, &n);
-	initStringInfo(&buf);
+	names = palloc(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		Oid			roleid = DatumGetObjectId(elems[i]);
 
+		names[i] = roleid == InvalidOid ? "public" : user_name(roleid);
+	}
+	qsort(names, n, sizeof(char *), compare_names);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, roleid == InvalidOid ? "public" :
-							   quote_identifier(user_name(roleid)));
+		appendStringInfoString(&buf, role_name(names[i]));
 	}
 	return buf.data;
 }
@@ -924,6 +1087,59 @@ describe_policies(DescribeState *st, Oid relid, const char *qname)
 	table_close(rel, AccessShareLock);
 }
 
+/* A list partition's value and how it is deparsed, for sorting */
+typedef struct BoundValue
+{
+	char	   *text;
+	Node	   *value;
+} BoundValue;
+
+static int
+compare_bound_values(const void *a, const void *b)
+{
+	return strcmp(((const BoundValue *) a)->text,
+				  ((const BoundValue *) b)->text);
+}
+
+/*
+ * A partition's bound (relpartbound of relid), deparsed.  The values of a
+ * list partition are kept in the order FOR VALUES IN (...) gave them, and
+ * IN ('a', 'b') means what IN ('b', 'a') does: they are deparsed in byte
+ * order of their text.
+ */
+static const char *
+partition_bound_text(Datum bound, bool isnull, Oid relid)
+{
+	PartitionBoundSpec *spec;
+
+	if (isnull)
+		return "";
+	spec = castNode(PartitionBoundSpec,
+					stringToNode(TextDatumGetCString(bound)));
+	if (spec->strategy == PARTITION_STRATEGY_LIST &&
+		list_length(spec->listdatums) > 1)
+	{
+		int			n = list_length(spec->listdatums);
+		BoundValue *values = palloc(sizeof(BoundValue) * n);
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, spec->listdatums)
+		{
+			values[i].value = lfirst(lc);
+			values[i].text = deparse_expression(values[i].value, NIL, false,
+												false);
+			i++;
+		}
+		qsort(values, n, sizeof(BoundValue), compare_bound_values);
+		i = 0;
+		foreach(lc, spec->listdatums)
+			lfirst(lc) = values[i++].value;
+		bound = CStringGetTextDatum(nodeToString(spec));
+	}
+	return deparse_expr(bound, false, relid);
+}
+
 /* The row of a table, partitioned table or foreign table */
 static void
 describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
@@ -948,11 +1164,12 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 psprintf("%s%s; owner %s; acl %s; row security %s, forced %s; options %s; partition %s %s; comment %s",
 				  rel->relpersistence == RELPERSISTENCE_UNLOGGED ? "unlogged " : "",
 				  rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned table" : "table",
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  rel->relrowsecurity ? "t" : "f",
 				  rel->relforcerowsecurity ? "t" : "f",
-				  array_text(options, options_null), partkey,
-				  deparse_expr(bound, bound_null, rel->oid),
+				  options_text(options, options_null), partkey,
+				  partition_bound_text(bound, bound_null, rel->oid),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
@@ -968,7 +1185,8 @@ describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
 		 qname,
 		 psprintf("%s; owner %s; acl %s; comment %s",
 				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 }
 
@@ -993,7 +1211,8 @@ describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
 									   FORMAT_TYPE_ALLOW_INVALID),
 				  seq->seqstart, seq->seqincrement, seq->seqmin, seq->seqmax,
 				  seq->seqcache, seq->seqcycle ? " cycle" : "",
-				  user_name(rel->relowner), array_text(acl, acl_null),
+				  role_name(user_name(rel->relowner)),
+				  acl_text(acl, acl_null, OBJECT_SEQUENCE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 	ReleaseSysCache(seqtup);
 }
@@ -1046,10 +1265,18 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 			}
 		case TYPTYPE_DOMAIN:
 			{
+				/*
+				 * typdefault is the default as CREATE DOMAIN deparsed it,
+				 * with the search_path and DateStyle of that session: a
+				 * function it calls may be unqualified, a date in any style,
+				 * and a restore (pg_dump prints typdefaultbin) changes it.
+				 * typdefaultbin is deparsed now, as column defaults are.
+				 */
 				bool		isnull;
 				Datum		deflt = SysCacheGetAttr(TYPEOID, tup,
-													Anum_pg_type_typdefault,
+													Anum_pg_type_typdefaultbin,
 													&isnull);
+				const char *s = deparse_expr(deflt, isnull, InvalidOid);
 
 				kind = "domain";
 				head = psprintf("domain over %s%s%s%s",
@@ -1058,8 +1285,7 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 													 FORMAT_TYPE_TYPEMOD_GIVEN |
 													 FORMAT_TYPE_ALLOW_INVALID),
 								typ->typnotnull ? " not null" : "",
-								isnull ? "" : " default ",
-								isnull ? "" : TextDatumGetCString(deflt));
+								*s ? " default " : "", s);
 				break;
 			}
 		case TYPTYPE_RANGE:
@@ -1084,15 +1310,17 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 	}
 	emit(st, kind, qname,
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  user_name(typ->typowner), array_text(acl, acl_null),
+				  role_name(user_name(typ->typowner)),
+				  acl_text(acl, acl_null, OBJECT_TYPE, typ->typowner),
 				  comment_text(st, typ->oid, TypeRelationId, 0)));
 }
 
 /*
- * A relation and what belongs to it.  As in the SQL version, each row has
- * its own test of scope: an extension's table or composite type (the
- * pg_class row of the latter is no member, its pg_type row is) still has the
- * rows of what belongs to it that is no member itself.
+ * A relation and what belongs to it.  An extension's relation is not
+ * described, and neither is anything of it (its columns, constraints,
+ * indexes, triggers and policies): an index or a constraint is never an
+ * extension member itself, so the SQL version of 0.2 described those of an
+ * extension's tables, and the columns of its composite types.
  */
 static void
 describe_relation(DescribeState *st, Oid relid)
@@ -1102,52 +1330,55 @@ describe_relation(DescribeState *st, Oid relid)
 	NamespaceEntry *nsp;
 	char	   *qname;
 	char		relkind;
+	bool		table;
 
 	if (!HeapTupleIsValid(tup))
 		return;
 	rel = (Form_pg_class) GETSTRUCT(tup);
 	relkind = rel->relkind;
 	nsp = lookup_namespace(st, rel->relnamespace);
-	if (!nsp->described)
+
+	/*
+	 * The pg_class row of a composite type is part of its pg_type row, the
+	 * member (load_members() counts it in, but say it here too).
+	 */
+	if (!nsp->described || is_member(st, RelationRelationId, relid) ||
+		(relkind == RELKIND_COMPOSITE_TYPE &&
+		 is_member(st, TypeRelationId, rel->reltype)))
 	{
 		ReleaseSysCache(tup);
 		return;
 	}
 	qname = qualified(nsp, NameStr(rel->relname));
+	table = (relkind == RELKIND_RELATION ||
+			 relkind == RELKIND_PARTITIONED_TABLE ||
+			 relkind == RELKIND_FOREIGN_TABLE);
 
-	if (!is_member(st, RelationRelationId, relid))
+	if (table)
+		describe_table_row(st, tup, qname);
+	else if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
+		describe_view_row(st, tup, qname);
+	else if (relkind == RELKIND_SEQUENCE)
+		describe_sequence_row(st, tup, qname);
+
+	/*
+	 * The SQL version also asked, of a composite type, that no pg_type row
+	 * other than a composite one has it as typrelid: always so.
+	 */
+	if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
+		relkind == RELKIND_COMPOSITE_TYPE)
+		describe_columns(st, relid, qname);
+	if (table)
 	{
-		bool		table = (relkind == RELKIND_RELATION ||
-							 relkind == RELKIND_PARTITIONED_TABLE ||
-							 relkind == RELKIND_FOREIGN_TABLE);
-
-		if (table)
-			describe_table_row(st, tup, qname);
-		else if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
-			describe_view_row(st, tup, qname);
-		else if (relkind == RELKIND_SEQUENCE)
-			describe_sequence_row(st, tup, qname);
-
-		/*
-		 * The SQL version also asked, of a composite type, that no pg_type
-		 * row other than a composite one has it as typrelid: always so.
-		 */
-		if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
-			relkind == RELKIND_COMPOSITE_TYPE)
-			describe_columns(st, relid, qname);
-		if (table)
-		{
-			describe_constraints(st, false, relid, qname);
-			describe_policies(st, relid, qname);
-		}
-		if (table || relkind == RELKIND_VIEW)
-			describe_triggers(st, relid, qname);
+		describe_constraints(st, false, relid, qname);
+		describe_policies(st, relid, qname);
 	}
+	if (table || relkind == RELKIND_VIEW)
+		describe_triggers(st, relid, qname);
 	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_MATVIEW)
 		describe_indexes(st, relid);
-	if (relkind == RELKIND_COMPOSITE_TYPE &&
-		!is_member(st, TypeRelationId, rel->reltype))
+	if (relkind == RELKIND_COMPOSITE_TYPE)
 	{
 		HeapTuple	typtup = SearchSysCache1(TYPEOID,
 											 ObjectIdGetDatum(rel->reltype));
@@ -1203,15 +1434,16 @@ describe_routine(DescribeState *st, Oid procid)
 		 psprintf("%s.%s(%s)", nsp->quoted,
 				  quote_identifier(NameStr(proc->proname)), args),
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
-				  user_name(proc->proowner), array_text(acl, acl_null),
+				  role_name(user_name(proc->proowner)),
+				  acl_text(acl, acl_null, OBJECT_FUNCTION, proc->proowner),
 				  comment_text(st, procid, ProcedureRelationId, 0)));
 	ReleaseSysCache(tup);
 }
 
 /*
  * An enum, domain or range (composite types are described with their
- * relation).  The SQL version described the constraints of a domain in a
- * described schema even when the domain is an extension's: so do we.
+ * relation).  An extension's domain is not described, nor are its
+ * constraints (which the SQL version of 0.2 described).
  */
 static void
 describe_type(DescribeState *st, Oid typid)
@@ -1226,11 +1458,11 @@ describe_type(DescribeState *st, Oid typid)
 	typ = (Form_pg_type) GETSTRUCT(tup);
 	nsp = lookup_namespace(st, typ->typnamespace);
 	if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-		 typ->typtype == TYPTYPE_RANGE) && nsp->described)
+		 typ->typtype == TYPTYPE_RANGE) && nsp->described &&
+		!is_member(st, TypeRelationId, typid))
 	{
 		qname = qualified(nsp, NameStr(typ->typname));
-		if (!is_member(st, TypeRelationId, typid))
-			describe_type_row(st, tup, qname);
+		describe_type_row(st, tup, qname);
 		if (typ->typtype == TYPTYPE_DOMAIN)
 			describe_constraints(st, true, typid, qname);
 	}
@@ -1471,7 +1703,57 @@ make_hash(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
 	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* Every extension member, as of snapshot */
+/*
+ * Add to the members what is part of member (key), as of snapshot: what has
+ * an internal dependency on it, and what is part of that in turn.
+ */
+static void
+add_parts(DescribeState *st, Relation deprel, const MemberKey *member,
+		  List **queue)
+{
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(member->classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(member->objid));
+	scan = systable_beginscan(deprel, DependReferenceIndexId, true,
+							  st->snapshot, 2, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		MemberKey	part;
+		bool		found;
+
+		if (dep->deptype != DEPENDENCY_INTERNAL)
+			continue;
+		part.classid = dep->classid;
+		part.objid = dep->objid;
+		(void) hash_search(st->members, &part, HASH_ENTER, &found);
+		if (!found)
+		{
+			MemberKey  *next = palloc(sizeof(MemberKey));
+
+			*next = part;
+			*queue = lappend(*queue, next);
+		}
+	}
+	systable_endscan(scan);
+}
+
+/*
+ * Every extension member, as of snapshot, and everything that is part of
+ * one.  An object with an internal dependency on another cannot exist
+ * without it, and pg_dump dumps it with it or not at all: the pg_class row
+ * of a composite type (its pg_type row is the member), the identity
+ * sequence of a table, the multirange type and the constructors of a range
+ * type.  CREATE EXTENSION makes some of these members too, ALTER EXTENSION
+ * ADD none.  What belongs to a member relation or domain without being part
+ * of it in pg_depend (its columns, constraints, indexes, triggers and
+ * policies) is left out by describe_relation() and describe_type().
+ */
 static void
 load_members(DescribeState *st)
 {
@@ -1479,6 +1761,8 @@ load_members(DescribeState *st)
 	Relation	deprel = table_open(DependRelationId, AccessShareLock);
 	SysScanDesc extscan;
 	HeapTuple	ext;
+	List	   *queue = NIL;
+	int			i;
 
 	st->members = make_hash("migrate describe members", sizeof(MemberKey),
 							sizeof(MemberKey), st->work_cxt);
@@ -1500,17 +1784,26 @@ load_members(DescribeState *st)
 		while ((tup = systable_getnext(scan)) != NULL)
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-			MemberKey	member;
+			MemberKey  *member;
+			bool		found;
 
 			if (dep->deptype != DEPENDENCY_EXTENSION)
 				continue;
-			member.classid = dep->classid;
-			member.objid = dep->objid;
-			(void) hash_search(st->members, &member, HASH_ENTER, NULL);
+			member = palloc(sizeof(MemberKey));
+			member->classid = dep->classid;
+			member->objid = dep->objid;
+			(void) hash_search(st->members, member, HASH_ENTER, &found);
+			if (!found)
+				queue = lappend(queue, member);
 		}
 		systable_endscan(scan);
 	}
 	systable_endscan(extscan);
+
+	/* the list grows while it is walked: foreach would not see that */
+	for (i = 0; i < list_length(queue); i++)
+		add_parts(st, deprel, list_nth(queue, i), &queue);
+	list_free_deep(queue);
 	table_close(deprel, AccessShareLock);
 	table_close(extrel, AccessShareLock);
 }
@@ -1576,6 +1869,8 @@ describe_begin(DescribeState *st, bool whole)
 		{"extra_float_digits", "1"},
 		{"bytea_output", "hex"},
 		{"lc_monetary", "C"},
+		{"quote_all_identifiers", "off"},
+		{"standard_conforming_strings", "on"},
 	};
 	int			i;
 
@@ -1594,7 +1889,10 @@ describe_begin(DescribeState *st, bool whole)
 	 * Every name that ruleutils and format_type() print is qualified, and
 	 * every constant they print (a partition bound, a default, a check) is
 	 * printed the same way whatever the session's settings, so that two
-	 * sessions describe one schema alike.
+	 * sessions describe one schema alike.  quote_identifier() and ruleutils
+	 * quote every name under quote_all_identifiers, and ruleutils doubles the
+	 * backslashes of a string constant when standard_conforming_strings is
+	 * off.
 	 */
 	st->guc_nestlevel = NewGUCNestLevel();
 	for (i = 0; i < lengthof(fixed_settings); i++)

@@ -21,6 +21,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -262,23 +263,29 @@ compare_owner_cells(const ListCell *a, const ListCell *b)
 }
 
 /*
- * Add to owners the owners of the objects that depend on o (one level):
- * their description names o, so it changes when o is renamed or altered (a
- * view over a table whose column was renamed, a default that calls a
- * function, the columns of a type, everything in a schema).
+ * Add to owners the owners of the objects that depend on object (classid,
+ * objid): their description names it, so it changes when it is renamed or
+ * altered (a view over a table whose column was renamed, a default that
+ * calls a function, the columns of a type or of a collation, everything in
+ * a schema).  Names are schema-qualified, so what depends on an object of
+ * a schema (a column of its type or collation, a default that calls its
+ * function, a view over its table, in whatever schema) names the schema
+ * too: for a schema, two levels.
  */
 static void
-add_dependents(List **owners, Owner *o)
+add_dependents(List **owners, Oid classid, Oid objid)
 {
 	Relation	rel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
+	List	   *contents = NIL;
+	ListCell   *lc;
 
 	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(o->classid));
+				F_OIDEQ, ObjectIdGetDatum(classid));
 	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(o->objid));
+				F_OIDEQ, ObjectIdGetDatum(objid));
 	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
@@ -291,9 +298,19 @@ add_dependents(List **owners, Owner *o)
 		if (migrate_describe_owner(dep->classid, dep->objid, &owner_class,
 								   &owner_oid))
 			add_owner(owners, owner_class, owner_oid);
+		if (classid == NamespaceRelationId)
+			add_owner(&contents, dep->classid, dep->objid);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+
+	foreach(lc, contents)
+	{
+		Owner	   *o = (Owner *) lfirst(lc);
+
+		add_dependents(owners, o->classid, o->objid);
+	}
+	list_free_deep(contents);
 }
 
 /*
@@ -304,6 +321,7 @@ static List *
 changed_owners(void)
 {
 	List	   *owners = list_copy(track.owners);
+	List	   *named = NIL;
 	List	   *direct;
 	List	   *unique = NIL;
 	ListCell   *lc;
@@ -315,14 +333,23 @@ changed_owners(void)
 		Oid			owner_class;
 		Oid			owner_oid;
 
-		/* gone since: its drop was reported, with its owner */
+		/*
+		 * Gone since: its drop was reported, with its owner.  Or not
+		 * described itself (a collation): what depends on it names it.
+		 */
 		if (migrate_describe_owner(addr->classId, addr->objectId,
 								   &owner_class, &owner_oid))
 			add_owner(&owners, owner_class, owner_oid);
+		else
+			add_owner(&named, addr->classId, addr->objectId);
 	}
-	direct = list_copy(owners);
+	direct = list_concat(list_copy(owners), named);
 	foreach(lc, direct)
-		add_dependents(&owners, (Owner *) lfirst(lc));
+	{
+		Owner	   *o = (Owner *) lfirst(lc);
+
+		add_dependents(&owners, o->classid, o->objid);
+	}
 
 	list_sort(owners, compare_owner_cells);
 	foreach(lc, owners)

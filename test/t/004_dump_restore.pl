@@ -1,8 +1,9 @@
 # pg_dump keeps the migration state (after src/test/modules/test_pg_dump):
 # the catalog tables and the history sequence are extension configuration,
 # so a dump holds CREATE EXTENSION plus their rows, and a restore into a
-# fresh database gives the same migrate_status(), the same catalog rows and
-# a history sequence that carries on after the restored rows.
+# fresh database gives the same migrate_status(), the same catalog rows, a
+# history sequence that carries on after the restored rows, and the same
+# migrate_schema().
 use strict;
 use warnings;
 
@@ -21,6 +22,44 @@ my $plain_file = "$tempdir/src.sql";
 
 $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql('src', 'CREATE EXTENSION migrate');
+
+# Objects whose description a dump and restore could change if it were
+# taken from what the catalogs keep as it was given: a domain default made
+# under another search_path and DateStyle, privileges granted in an order
+# and some granted and revoked again, a policy's roles in an order other
+# than that of pg_roles (which pg_dump lists them in) and one of them
+# twice, options and list partition values in an order, a constraint
+# trigger.
+# migrate_schema() must describe the restored schema as it did the source.
+$node->safe_psql(
+	'src', q{
+	CREATE ROLE regress_dump_b;
+	CREATE ROLE "regress dump A";
+	CREATE SCHEMA "Dump Me" AUTHORIZATION "regress dump A";
+	CREATE FUNCTION "Dump Me".one() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+	CREATE FUNCTION "Dump Me".trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+	SET search_path = "Dump Me", public;
+	SET DateStyle = 'German, DMY';
+	CREATE DOMAIN "Dump Me".due AS date DEFAULT '2024-03-01';
+	CREATE DOMAIN "Dump Me".three AS int DEFAULT one() + 2;
+	RESET search_path;
+	RESET DateStyle;
+	CREATE TABLE "Dump Me".t (a text COLLATE "C", b int)
+	  WITH (fillfactor = 70, autovacuum_enabled = false);
+	GRANT SELECT ON "Dump Me".t TO regress_dump_b;
+	GRANT INSERT ON "Dump Me".t TO "regress dump A";
+	GRANT SELECT (a) ON "Dump Me".t TO regress_dump_b;
+	CREATE POLICY p ON "Dump Me".t TO "regress dump A", regress_dump_b, "regress dump A" USING (b > 0);
+	CREATE CONSTRAINT TRIGGER t_check AFTER INSERT ON "Dump Me".t
+	  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "Dump Me".trg();
+	CREATE TABLE "Dump Me".granted_back (x int);
+	GRANT SELECT ON "Dump Me".granted_back TO regress_dump_b;
+	REVOKE SELECT ON "Dump Me".granted_back FROM regress_dump_b;
+	REVOKE EXECUTE ON FUNCTION "Dump Me".one() FROM PUBLIC;
+	GRANT EXECUTE ON FUNCTION "Dump Me".one() TO PUBLIC;
+	CREATE TABLE "Dump Me".l (k text) PARTITION BY LIST (k);
+	CREATE TABLE "Dump Me".l_x PARTITION OF "Dump Me".l FOR VALUES IN ('y', NULL, 'x');
+});
 
 # Four migrations, one irreversible, descriptions with quotes and non-ASCII
 # text, multi-line scripts; all applied, the last rolled back and applied
@@ -68,6 +107,8 @@ second line$$);
 });
 
 my %query = (
+	schema =>
+	  "SELECT kind || ' ' || identity || ' ' || definition FROM migrate_schema()",
 	status =>
 	  'SELECT id, description, state, applied_at, applied_by, duration, reversible FROM migrate_status()',
 	current => 'SELECT migrate_current()',
