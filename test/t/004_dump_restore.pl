@@ -226,8 +226,8 @@ foreach my $db ('dst', 'dst2')
 	  FROM pg_extension e WHERE extname = 'migrate'}),
 		$node->safe_psql('src',
 			"SELECT extversion FROM pg_extension WHERE extname = 'migrate'")
-		  . '|7|4',
-		"$db: same version as src; the catalog belongs to the extension and is its configuration (with migrate.ddl_log, its sequence and migrate.settings)");
+		  . '|8|4',
+		"$db: same version as src; the catalog belongs to the extension and is its configuration (with migrate.ddl_log, its sequence, migrate.settings and migrate.progress)");
 
 	# the restored state carries on
 	is( $node->safe_psql(
