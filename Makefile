@@ -26,6 +26,8 @@ OBJS = \
 	src/capture.o \
 	src/locking.o \
 	src/describe.o \
+	src/describe_depend.o \
+	src/describe_json.o \
 	src/fingerprint.o \
 	src/verify.o
 

@@ -333,3 +333,18 @@ LANGUAGE C;
 COMMENT ON PROCEDURE migrate_undeploy(text, boolean)
     IS 'roll back applied migrations down to target, each committed on its own; resumes an interrupted one';
 REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
+
+/*
+ * Generating migrations (SPEC §13).  migrate_describe_json() describes the
+ * schema as migrate_schema() does, each object with its structure (the
+ * parts its statements are written from) and the objects it depends on
+ * (pg_depend, by name), as one jsonb document, so that two schemas, in one
+ * database or in two, can be compared.
+ */
+CREATE FUNCTION migrate_describe_json()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'migrate_describe_json'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_describe_json()
+    IS 'the user schema described with its structure and dependencies, by name, for comparing two schemas';
+REVOKE ALL ON FUNCTION migrate_describe_json() FROM PUBLIC;

@@ -382,6 +382,35 @@ SELECT count(*) AS locks_kept FROM pg_locks l JOIN pg_class c ON c.oid = l.relat
    AND c.relnamespace IN ('describe'::regnamespace, '"describe Other"'::regnamespace);
 COMMIT;
 
+-- the structured description (migrate_describe_json(), SPEC §13): the rows
+-- of migrate_schema(), exactly, each with its parts and what it depends on,
+-- by name; no lock outlives it either
+BEGIN;
+CREATE TEMP TABLE structured AS
+  SELECT o FROM jsonb_array_elements(migrate_describe_json()->'objects') o;
+SELECT count(*) AS locks_kept FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid()
+   AND c.relnamespace IN ('describe'::regnamespace, '"describe Other"'::regnamespace);
+COMMIT;
+SELECT count(*) AS differences FROM
+  ((SELECT kind, identity, definition FROM migrate_schema()
+    EXCEPT SELECT o->>'kind', o->>'identity', o->>'definition' FROM structured)
+   UNION ALL (SELECT o->>'kind', o->>'identity', o->>'definition' FROM structured
+    EXCEPT SELECT kind, identity, definition FROM migrate_schema())) d;
+SELECT o->>'kind' AS kind, o->>'identity' AS identity, o->'depends' AS depends
+  FROM structured
+ WHERE o->>'identity' IN ('describe.child.child_parent_id_fkey', 'describe.parent.p',
+                          'describe.measure_2024', 'describe.child_lower_note',
+                          'describe.parent_serialcol_seq', 'describe.parent.n')
+ ORDER BY 1, 2;
+-- the parts of a few
+SELECT o - 'definition' - 'depends' AS parts FROM structured
+ WHERE o->>'identity' IN ('describe.child.child_parent_id_fkey', 'describe.parent.serialcol',
+                          'describe.parent_serialcol_seq', 'describe.mood', 'describe.measure_2024')
+ ORDER BY o->>'identity';
+-- a policy's roles, each once, quoted, and its expression
+SELECT o->'roles' AS roles, o->>'using' AS using FROM structured WHERE o->>'kind' = 'policy' ORDER BY o->>'identity';
+
 DROP FUNCTION old_schema();
 DROP SCHEMA describe, "describe Other" CASCADE;
 DROP SERVER describe_server;

@@ -42,6 +42,16 @@
  * had drifted) shows those rows as changes until the next apply, rollback
  * or migrate_accept_drift() records the reference anew.
  *
+ * The structured description (migrate_describe_structured(), for
+ * migrate_describe_json() and migrate_diff(), SPEC §13) gives the same rows,
+ * each with its parts (SchemaDetail): the names, types, expressions and
+ * deparsed statements that a statement making or changing the object is
+ * written from, its owner, privileges (what is granted, and what a new
+ * object of that owner would grant) and comment, and the keys of the
+ * described objects it depends on according to pg_depend (describe_depend.c
+ * names them).  They are read while the object is described, under the
+ * same locks, so that a description never mixes two states of an object.
+ *
  * Concurrent DDL (SPEC §14).  The catalogs are listed under one registered
  * snapshot, but the deparsing functions read the syscache, which follows
  * what other sessions commit: an object dropped between the listing and its
@@ -97,7 +107,9 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
@@ -108,7 +120,9 @@
 #include "catalog/pg_enum.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_range.h"
@@ -117,8 +131,10 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
@@ -191,6 +207,10 @@ typedef struct DescribeState
 	SchemaObject *rows;
 	Oid			top_class;		/* the top-level object being described */
 	Oid			top_oid;
+	bool		structured;		/* each row with its structure (detail) */
+	const char *parent_kind;	/* of the relation or domain whose parts are
+								 * being described */
+	const char *parent_qname;
 } DescribeState;
 
 /* A top-level object */
@@ -229,6 +249,7 @@ emit(DescribeState *st, const char *kind, const char *identity,
 	o->definition = pstrdup(definition);
 	o->owner_class = st->top_class;
 	o->owner_oid = st->top_oid;
+	o->detail = st->structured ? palloc0(sizeof(SchemaDetail)) : NULL;
 	MemoryContextSwitchTo(old);
 }
 
@@ -264,17 +285,18 @@ compare_names(const void *a, const void *b)
  * order that WITH (...) or SET (...) gave them, and WITH (a=1, b=2) means
  * what WITH (b=2, a=1) does.
  */
-static const char *
-options_text(Datum options, bool isnull)
+static List *
+options_list(Datum options, bool isnull)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
 	char	  **texts;
 	int			n;
 	int			i;
+	List	   *result = NIL;
 
 	if (isnull)
-		return "";
+		return NIL;
 	arr = DatumGetArrayTypeP(options);
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL,
 					  &n);
@@ -283,9 +305,28 @@ options_text(Datum options, bool isnull)
 		texts[i] = TextDatumGetCString(elems[i]);
 	qsort(texts, n, sizeof(char *), compare_names);
 	for (i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(texts[i]);
-	arr = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(arr));
+		result = lappend(result, texts[i]);
+	return result;
+}
+
+static const char *
+options_text(Datum options, bool isnull)
+{
+	List	   *texts;
+	Datum	   *elems;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (isnull)
+		return "";
+	texts = options_list(options, isnull);
+	elems = palloc(sizeof(Datum) * Max(list_length(texts), 1));
+	foreach(lc, texts)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return OidOutputFunctionCall(F_ARRAY_OUT,
+								 PointerGetDatum(construct_array(elems, n, TEXTOID,
+																 -1, false,
+																 TYPALIGN_INT)));
 }
 
 /* An ACL item and its text, for sorting */
@@ -424,6 +465,174 @@ or_empty(const char *s)
 }
 
 
+/* ---------- the structure of a row (migrate_describe_structured()) ---------- */
+
+/*
+ * Each of these adds a part to the row emitted last, in the rows' memory
+ * context.  They are called only when st->structured.
+ */
+static SchemaField *
+add_field(DescribeState *st, const char *name, SchemaFieldType type)
+{
+	SchemaDetail *detail = st->rows[st->n - 1].detail;
+	MemoryContext old = MemoryContextSwitchTo(st->result_cxt);
+	SchemaField *f = palloc0(sizeof(SchemaField));
+
+	f->name = name;
+	f->type = type;
+	detail->fields = lappend(detail->fields, f);
+	MemoryContextSwitchTo(old);
+	return f;
+}
+
+/* A string, or null for NULL */
+static void
+field_str(DescribeState *st, const char *name, const char *value)
+{
+	SchemaField *f = add_field(st, name,
+							   value ? SCHEMA_FIELD_STRING : SCHEMA_FIELD_NULL);
+
+	if (value)
+		f->str = MemoryContextStrdup(st->result_cxt, value);
+}
+
+/* A string, or null for NULL or "" */
+static void
+field_nonempty(DescribeState *st, const char *name, const char *value)
+{
+	field_str(st, name, value && *value ? value : NULL);
+}
+
+static void
+field_bool(DescribeState *st, const char *name, bool value)
+{
+	add_field(st, name, SCHEMA_FIELD_BOOL)->b = value;
+}
+
+static void
+field_int(DescribeState *st, const char *name, int64 value)
+{
+	add_field(st, name, SCHEMA_FIELD_INT)->i = value;
+}
+
+/* A list of strings (items copied) */
+static void
+field_list(DescribeState *st, const char *name, List *items)
+{
+	SchemaField *f = add_field(st, name, SCHEMA_FIELD_LIST);
+	MemoryContext old = MemoryContextSwitchTo(st->result_cxt);
+	ListCell   *lc;
+
+	foreach(lc, items)
+		f->list = lappend(f->list, pstrdup((char *) lfirst(lc)));
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The items of an ACL, each as the server prints it, in byte order: the
+ * ACL itself, or the default of the owner's objects of that type if it is
+ * NULL (so that the items are always what is granted).
+ */
+static List *
+acl_items(Datum aclDatum, bool isnull, ObjectType objtype, Oid owner)
+{
+	Acl		   *acl;
+	List	   *items = NIL;
+	int			i;
+
+	acl = isnull ? acldefault(objtype, owner) : DatumGetAclPCopy(aclDatum);
+	sort_acl(acl);
+	for (i = 0; i < ACL_NUM(acl); i++)
+		items = lappend(items,
+						DatumGetCString(DirectFunctionCall1(aclitemout,
+															PointerGetDatum(&ACL_DAT(acl)[i]))));
+	return items;
+}
+
+/*
+ * The parts every object with an owner has: owner, acl (what is granted),
+ * acl_default (what a new object of that owner grants) and comment.
+ */
+static void
+field_owner_acl(DescribeState *st, Oid owner, Datum acl, bool acl_null,
+				ObjectType objtype, const char *comment)
+{
+	field_str(st, "owner", role_name(user_name(owner)));
+	field_list(st, "acl", acl_items(acl, acl_null, objtype, owner));
+	field_list(st, "acl_default", acl_items((Datum) 0, true, objtype, owner));
+	field_nonempty(st, "comment", comment);
+}
+
+/*
+ * Add to list (each once) the keys of what (classid, objid) depends on, of
+ * sub-object subid only if it is >= 0: its normal and automatic
+ * dependencies on described objects other than the row itself (on columns
+ * only if columns).  Internal
+ * ones tie a part to its whole (an index to its constraint, a rule to its
+ * view, an identity sequence to its column), and partition ones an object
+ * cloned for a partition to its parent: neither orders anything.
+ */
+static List *
+depend_keys(DescribeState *st, List *list, Oid classid, Oid objid,
+			int32 subid, bool columns)
+{
+	SchemaObject *o = &st->rows[st->n - 1];
+	char	   *self = psprintf("%s %s", o->kind, o->identity);
+	ListCell   *lc;
+
+	foreach(lc, migrate_object_depends(classid, objid, subid))
+	{
+		DependRef  *ref = (DependRef *) lfirst(lc);
+		char	   *key;
+		ListCell   *lc2;
+		bool		found = false;
+
+		if (ref->deptype != DEPENDENCY_NORMAL && ref->deptype != DEPENDENCY_AUTO)
+			continue;
+		if (!columns && ref->refclassid == RelationRelationId &&
+			ref->refobjsubid > 0)
+			continue;
+		key = migrate_object_key(ref->refclassid, ref->refobjid,
+								 ref->refobjsubid);
+		if (key == NULL || strcmp(key, self) == 0)
+			continue;
+		foreach(lc2, list)
+		{
+			if (strcmp((char *) lfirst(lc2), key) == 0)
+			{
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->result_cxt);
+
+			list = lappend(list, pstrdup(key));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	return list;
+}
+
+/* The dependencies of the row emitted last */
+static void
+add_depends(DescribeState *st, Oid classid, Oid objid, int32 subid)
+{
+	SchemaDetail *detail = st->rows[st->n - 1].detail;
+
+	detail->depends = depend_keys(st, detail->depends, classid, objid, subid,
+								  true);
+}
+
+/* The key of the row emitted last's parent: kind and qualified name */
+static void
+field_parent(DescribeState *st, const char *kind, const char *qname)
+{
+	field_str(st, "parent", psprintf("%s %s", kind, qname));
+}
+
+
 /* ---------- scope ---------- */
 
 static bool
@@ -434,18 +643,6 @@ is_member(DescribeState *st, Oid classid, Oid objid)
 	key.classid = classid;
 	key.objid = objid;
 	return hash_search(st->members, &key, HASH_FIND, NULL) != NULL;
-}
-
-/* The schemas whose objects are never described, by name */
-static bool
-namespace_name_described(const char *name)
-{
-	return strcmp(name, "pg_catalog") != 0 &&
-		strcmp(name, "information_schema") != 0 &&
-		strcmp(name, "pg_toast") != 0 &&
-		strcmp(name, "migrate") != 0 &&
-		strncmp(name, "pg_temp_", 8) != 0 &&
-		strncmp(name, "pg_toast_temp_", 14) != 0;
 }
 
 static NamespaceEntry *
@@ -466,7 +663,7 @@ lookup_namespace(DescribeState *st, Oid nspid)
 		{
 			const char *name = NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname);
 
-			entry->described = namespace_name_described(name) &&
+			entry->described = migrate_namespace_name_described(name) &&
 				!is_member(st, NamespaceRelationId, nspid);
 			entry->quoted = MemoryContextStrdup(st->work_cxt,
 												quote_identifier(name));
@@ -692,6 +889,91 @@ object_exists(Oid classid, Oid objid)
 }
 
 
+/* ---------- names of what a structure refers to ---------- */
+
+/* A collation's qualified name, as a column's is printed */
+static const char *
+collation_name(DescribeState *st, Oid collid)
+{
+	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	const char *name = NULL;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_collation coll = (Form_pg_collation) GETSTRUCT(tup);
+		NamespaceEntry *nsp = lookup_namespace(st, coll->collnamespace);
+
+		if (nsp->quoted != NULL)
+			name = qualified(nsp, NameStr(coll->collname));
+		ReleaseSysCache(tup);
+	}
+	return name;
+}
+
+/* An operator class's qualified name */
+static const char *
+opclass_name(DescribeState *st, Oid opclassid)
+{
+	HeapTuple	tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassid));
+	const char *name = NULL;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_opclass opc = (Form_pg_opclass) GETSTRUCT(tup);
+		NamespaceEntry *nsp = lookup_namespace(st, opc->opcnamespace);
+
+		if (nsp->quoted != NULL)
+			name = qualified(nsp, NameStr(opc->opcname));
+		ReleaseSysCache(tup);
+	}
+	return name;
+}
+
+/* A routine's qualified name (without arguments), NULL for InvalidOid */
+static const char *
+routine_name(DescribeState *st, Oid procid)
+{
+	HeapTuple	tup;
+	const char *name = NULL;
+
+	if (!OidIsValid(procid))
+		return NULL;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(procid));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+		NamespaceEntry *nsp = lookup_namespace(st, proc->pronamespace);
+
+		if (nsp->quoted != NULL)
+			name = qualified(nsp, NameStr(proc->proname));
+		ReleaseSysCache(tup);
+	}
+	return name;
+}
+
+/* The relations a relation inherits from (its partitioned table), in order */
+static List *
+relation_parents(Oid relid)
+{
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1,
+							  &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+		result = lappend_oid(result,
+							 ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+
 /* ---------- one function per kind of top-level object ---------- */
 
 static void
@@ -705,7 +987,7 @@ describe_namespace(DescribeState *st, Oid nspid)
 	if (!HeapTupleIsValid(tup))
 		return;
 	nsp = (Form_pg_namespace) GETSTRUCT(tup);
-	if (namespace_name_described(NameStr(nsp->nspname)) &&
+	if (migrate_namespace_name_described(NameStr(nsp->nspname)) &&
 		!is_member(st, NamespaceRelationId, nspid))
 	{
 		acl = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl,
@@ -715,6 +997,12 @@ describe_namespace(DescribeState *st, Oid nspid)
 					  role_name(user_name(nsp->nspowner)),
 					  acl_text(acl, isnull, OBJECT_SCHEMA, nsp->nspowner),
 					  comment_text(st, nspid, NamespaceRelationId, 0)));
+		if (st->structured)
+		{
+			field_str(st, "name", quote_identifier(NameStr(nsp->nspname)));
+			field_owner_acl(st, nsp->nspowner, acl, isnull, OBJECT_SCHEMA,
+							comment_text(st, nspid, NamespaceRelationId, 0));
+		}
 	}
 	ReleaseSysCache(tup);
 }
@@ -726,10 +1014,11 @@ typedef struct Defaults
 	int			n;
 	AttrNumber *attnums;
 	text	  **exprs;
+	Oid		   *oids;			/* of the pg_attrdef rows */
 } Defaults;
 
 static text *
-column_default(Oid relid, Defaults *defs, AttrNumber attnum)
+column_default(Oid relid, Defaults *defs, AttrNumber attnum, Oid *oid)
 {
 	int			i;
 
@@ -744,6 +1033,7 @@ column_default(Oid relid, Defaults *defs, AttrNumber attnum)
 		defs->loaded = true;
 		defs->attnums = palloc(sizeof(AttrNumber) * max);
 		defs->exprs = palloc(sizeof(text *) * max);
+		defs->oids = palloc(sizeof(Oid) * max);
 		ScanKeyInit(&key, Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(relid));
 		scan = systable_beginscan(rel, AttrDefaultIndexId, true, NULL, 1, &key);
@@ -760,9 +1050,11 @@ column_default(Oid relid, Defaults *defs, AttrNumber attnum)
 				max *= 2;
 				defs->attnums = repalloc(defs->attnums, sizeof(AttrNumber) * max);
 				defs->exprs = repalloc(defs->exprs, sizeof(text *) * max);
+				defs->oids = repalloc(defs->oids, sizeof(Oid) * max);
 			}
 			defs->attnums[defs->n] = ((Form_pg_attrdef) GETSTRUCT(tup))->adnum;
 			defs->exprs[defs->n] = DatumGetTextPCopy(bin);
+			defs->oids[defs->n] = ((Form_pg_attrdef) GETSTRUCT(tup))->oid;
 			defs->n++;
 		}
 		systable_endscan(scan);
@@ -770,7 +1062,11 @@ column_default(Oid relid, Defaults *defs, AttrNumber attnum)
 	}
 	for (i = 0; i < defs->n; i++)
 		if (defs->attnums[i] == attnum)
+		{
+			if (oid)
+				*oid = defs->oids[i];
 			return defs->exprs[i];
+		}
 	return NULL;
 }
 
@@ -800,6 +1096,11 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 		const char *identity = "";
 		const char *generated = "";
 		const char *collate = "";
+		const char *default_expr = NULL;
+		const char *generated_expr = NULL;
+		const char *collation = NULL;
+		bool		volatile_default = false;
+		Oid			defoid = InvalidOid;
 		bool		isnull;
 		Datum		acl;
 
@@ -815,14 +1116,19 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 
 		if (att->atthasdef && att->attgenerated == '\0')
 		{
-			text	   *expr = column_default(relid, &defs, att->attnum);
+			text	   *expr = column_default(relid, &defs, att->attnum, &defoid);
 
 			if (expr)
 			{
 				const char *s = deparse_expr(PointerGetDatum(expr), false, relid);
 
 				if (*s)
+				{
 					deflt = psprintf(" default %s", s);
+					default_expr = s;
+					if (st->structured)
+						volatile_default = contain_volatile_functions(stringToNode(text_to_cstring(expr)));
+				}
 			}
 		}
 		if (att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
@@ -831,14 +1137,17 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 			identity = " generated by default as identity";
 		if (att->attgenerated == ATTRIBUTE_GENERATED_STORED)
 		{
-			text	   *expr = column_default(relid, &defs, att->attnum);
+			text	   *expr = column_default(relid, &defs, att->attnum, &defoid);
 
 			if (expr)
 			{
 				const char *s = deparse_expr(PointerGetDatum(expr), false, relid);
 
 				if (*s)
+				{
 					generated = psprintf(" generated always as (%s) stored", s);
+					generated_expr = s;
+				}
 			}
 		}
 		if (OidIsValid(att->attcollation) && att->attcollation != typcollation)
@@ -857,9 +1166,10 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 														   coll->collnamespace);
 
 				if (collnsp->quoted != NULL)
-					collate = psprintf(" collate %s",
-									   qualified(collnsp,
-												 NameStr(coll->collname)));
+				{
+					collation = qualified(collnsp, NameStr(coll->collname));
+					collate = psprintf(" collate %s", collation);
+				}
 				ReleaseSysCache(colltup);
 			}
 		}
@@ -877,6 +1187,34 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 					  deflt, identity, generated, collate,
 					  acl_text(acl, isnull, OBJECT_COLUMN, InvalidOid),
 					  comment_text(st, relid, RelationRelationId, att->attnum)));
+		if (st->structured)
+		{
+			field_parent(st, st->parent_kind, qname);
+			field_str(st, "name", quote_identifier(NameStr(att->attname)));
+			field_int(st, "position", position);
+			field_str(st, "type",
+					  format_type_extended(att->atttypid, att->atttypmod,
+										   FORMAT_TYPE_TYPEMOD_GIVEN |
+										   FORMAT_TYPE_ALLOW_INVALID));
+			field_bool(st, "not_null", att->attnotnull);
+			field_str(st, "default", default_expr);
+			field_bool(st, "default_volatile", volatile_default);
+			field_str(st, "identity_kind",
+					  att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ? "always" :
+					  att->attidentity == ATTRIBUTE_IDENTITY_BY_DEFAULT ? "by default" :
+					  NULL);
+			field_str(st, "generated", generated_expr);
+			field_str(st, "collation", collation);
+			field_bool(st, "inherited", !att->attislocal);
+			field_list(st, "acl", acl_items(acl, isnull, OBJECT_COLUMN, InvalidOid));
+			field_nonempty(st, "comment",
+						   comment_text(st, relid, RelationRelationId, att->attnum));
+			add_depends(st, RelationRelationId, relid, att->attnum);
+			/* what its default or generation expression uses */
+			add_field(st, "default_depends", SCHEMA_FIELD_LIST)->list =
+				OidIsValid(defoid) ?
+				depend_keys(st, NIL, AttrDefaultRelationId, defoid, -1, true) : NIL;
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -922,6 +1260,24 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 			 psprintf("%s%s; comment %s", def,
 					  con->convalidated ? "" : " (not validated)",
 					  comment_text(st, con->oid, ConstraintRelationId, 0)));
+		if (st->structured)
+		{
+			field_parent(st, domain ? "domain" : st->parent_kind, qname);
+			field_str(st, "name", quote_identifier(NameStr(con->conname)));
+			field_str(st, "type", psprintf("%c", con->contype));
+			field_str(st, "def", def);
+			field_bool(st, "validated", con->convalidated);
+			field_str(st, "index",
+					  OidIsValid(con->conindid) && con->contype != CONSTRAINT_FOREIGN ?
+					  migrate_object_key(RelationRelationId, con->conindid, 0) : NULL);
+			field_str(st, "references",
+					  OidIsValid(con->confrelid) ?
+					  migrate_object_key(RelationRelationId, con->confrelid, 0) : NULL);
+			field_bool(st, "inherited", !con->conislocal);
+			field_nonempty(st, "comment",
+						   comment_text(st, con->oid, ConstraintRelationId, 0));
+			add_depends(st, ConstraintRelationId, con->oid, -1);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -929,7 +1285,7 @@ describe_constraints(DescribeState *st, bool domain, Oid oid,
 
 /* Indexes of a relation */
 static void
-describe_indexes(DescribeState *st, Oid relid)
+describe_indexes(DescribeState *st, Oid relid, bool partitioned)
 {
 	ListCell   *lc;
 
@@ -940,13 +1296,16 @@ describe_indexes(DescribeState *st, Oid relid)
 		NamespaceEntry *nsp;
 		char	   *def;
 		char	   *identity;
+		char	   *name;
+		bool		ispartition;
 
 		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
 		if (!HeapTupleIsValid(tup))
 			continue;
 		nsp = lookup_namespace(st, ((Form_pg_class) GETSTRUCT(tup))->relnamespace);
-		identity = nsp->described ?
-			qualified(nsp, NameStr(((Form_pg_class) GETSTRUCT(tup))->relname)) : NULL;
+		name = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(tup))->relname));
+		ispartition = ((Form_pg_class) GETSTRUCT(tup))->relispartition;
+		identity = nsp->described ? qualified(nsp, name) : NULL;
 		ReleaseSysCache(tup);
 		if (identity == NULL)
 			continue;
@@ -956,6 +1315,22 @@ describe_indexes(DescribeState *st, Oid relid)
 		emit(st, "index", identity,
 			 psprintf("%s; comment %s", def,
 					  comment_text(st, indexid, RelationRelationId, 0)));
+		if (st->structured)
+		{
+			Oid			conid = get_index_constraint(indexid);
+
+			field_parent(st, st->parent_kind, st->parent_qname);
+			field_str(st, "name", quote_identifier(name));
+			field_str(st, "def", def);
+			field_str(st, "constraint",
+					  OidIsValid(conid) ?
+					  migrate_object_key(ConstraintRelationId, conid, 0) : NULL);
+			field_bool(st, "partitioned", partitioned);
+			field_bool(st, "inherited", ispartition);
+			field_nonempty(st, "comment",
+						   comment_text(st, indexid, RelationRelationId, 0));
+			add_depends(st, RelationRelationId, indexid, -1);
+		}
 	}
 }
 
@@ -984,6 +1359,17 @@ describe_triggers(DescribeState *st, Oid relid, const char *qname)
 			 psprintf("%s.%s", qname, quote_identifier(NameStr(tg->tgname))),
 			 psprintf("%s; enabled %c; comment %s", def, tg->tgenabled,
 					  comment_text(st, tg->oid, TriggerRelationId, 0)));
+		if (st->structured)
+		{
+			field_parent(st, st->parent_kind, qname);
+			field_str(st, "name", quote_identifier(NameStr(tg->tgname)));
+			field_str(st, "def", def);
+			field_str(st, "enabled", psprintf("%c", tg->tgenabled));
+			field_bool(st, "inherited", OidIsValid(tg->tgparentid));
+			field_nonempty(st, "comment",
+						   comment_text(st, tg->oid, TriggerRelationId, 0));
+			add_depends(st, TriggerRelationId, tg->oid, -1);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1012,18 +1398,18 @@ policy_command(char cmd)
  * and TO a, b means what TO b, a does.  pg_dump lists them each once, in
  * the order pg_roles returns them, so a restore changes that order too.
  */
-static const char *
-policy_roles(Datum roles, bool isnull)
+static List *
+policy_role_list(Datum roles, bool isnull)
 {
 	ArrayType  *arr;
 	Datum	   *elems;
 	const char **names;
 	int			n;
 	int			i;
-	StringInfoData buf;
+	List	   *result = NIL;
 
 	if (isnull)
-		return "";
+		return NIL;
 	arr = DatumGetArrayTypeP(roles);
 	deconstruct_array(arr, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
 					  NULL, &n);
@@ -1035,14 +1421,27 @@ policy_roles(Datum roles, bool isnull)
 		names[i] = roleid == InvalidOid ? "public" : user_name(roleid);
 	}
 	qsort(names, n, sizeof(char *), compare_names);
-	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
 	{
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		if (i > 0)
+		result = lappend(result, unconstify(char *, role_name(names[i])));
+	}
+	return result;
+}
+
+static const char *
+policy_roles(Datum roles, bool isnull)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, policy_role_list(roles, isnull))
+	{
+		if (buf.len > 0)
 			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, role_name(names[i]));
+		appendStringInfoString(&buf, (char *) lfirst(lc));
 	}
 	return buf.data;
 }
@@ -1082,6 +1481,19 @@ describe_policies(DescribeState *st, Oid relid, const char *qname)
 					  deparse_expr(qual, qual_null, relid),
 					  deparse_expr(check, check_null, relid),
 					  comment_text(st, pol->oid, PolicyRelationId, 0)));
+		if (st->structured)
+		{
+			field_parent(st, st->parent_kind, qname);
+			field_str(st, "name", quote_identifier(NameStr(pol->polname)));
+			field_str(st, "command", policy_command(pol->polcmd));
+			field_bool(st, "permissive", pol->polpermissive);
+			field_list(st, "roles", policy_role_list(roles, roles_null));
+			field_nonempty(st, "using", deparse_expr(qual, qual_null, relid));
+			field_nonempty(st, "check", deparse_expr(check, check_null, relid));
+			field_nonempty(st, "comment",
+						   comment_text(st, pol->oid, PolicyRelationId, 0));
+			add_depends(st, PolicyRelationId, pol->oid, -1);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -1171,6 +1583,42 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  options_text(options, options_null), partkey,
 				  partition_bound_text(bound, bound_null, rel->oid),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
+	if (st->structured)
+	{
+		List	   *parents = relation_parents(rel->oid);
+		List	   *inherits = NIL;
+		ListCell   *lc;
+
+		field_str(st, "schema", lookup_namespace(st, rel->relnamespace)->quoted);
+		field_str(st, "name", quote_identifier(NameStr(rel->relname)));
+		field_bool(st, "unlogged", rel->relpersistence == RELPERSISTENCE_UNLOGGED);
+		field_nonempty(st, "partition_by", partkey);
+		field_str(st, "partition_of",
+				  rel->relispartition && parents != NIL ?
+				  migrate_object_key(RelationRelationId,
+									 linitial_oid(parents), 0) : NULL);
+		field_nonempty(st, "bound",
+					   partition_bound_text(bound, bound_null, rel->oid));
+		if (!rel->relispartition)
+			foreach(lc, parents)
+		{
+			char	   *key = migrate_object_key(RelationRelationId,
+												 lfirst_oid(lc), 0);
+
+			if (key)
+				inherits = lappend(inherits, key);
+		}
+		field_list(st, "inherits", inherits);
+		field_str(st, "of_type",
+				  OidIsValid(rel->reloftype) ?
+				  migrate_object_key(TypeRelationId, rel->reloftype, 0) : NULL);
+		field_list(st, "options", options_list(options, options_null));
+		field_bool(st, "row_security", rel->relrowsecurity);
+		field_bool(st, "force_row_security", rel->relforcerowsecurity);
+		field_owner_acl(st, rel->relowner, acl, acl_null, OBJECT_TABLE,
+						comment_text(st, rel->oid, RelationRelationId, 0));
+		add_depends(st, RelationRelationId, rel->oid, 0);
+	}
 }
 
 static void
@@ -1181,13 +1629,40 @@ describe_view_row(DescribeState *st, HeapTuple tup, const char *qname)
 	Datum		acl = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl,
 									  &acl_null);
 
+	const char *query = or_empty(deparse_oid(pg_get_viewdef, rel->oid));
+
 	emit(st, rel->relkind == RELKIND_VIEW ? "view" : "materialized view",
 		 qname,
 		 psprintf("%s; owner %s; acl %s; comment %s",
-				  or_empty(deparse_oid(pg_get_viewdef, rel->oid)),
+				  query,
 				  role_name(user_name(rel->relowner)),
 				  acl_text(acl, acl_null, OBJECT_TABLE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
+	if (st->structured)
+	{
+		bool		options_null;
+		Datum		options = SysCacheGetAttr(RELOID, tup,
+											  Anum_pg_class_reloptions,
+											  &options_null);
+		SchemaDetail *detail = st->rows[st->n - 1].detail;
+		ListCell   *lc;
+
+		field_str(st, "schema", lookup_namespace(st, rel->relnamespace)->quoted);
+		field_str(st, "name", quote_identifier(NameStr(rel->relname)));
+		field_str(st, "query", query);
+		field_list(st, "options", options_list(options, options_null));
+		field_bool(st, "populated", rel->relispopulated);
+		field_owner_acl(st, rel->relowner, acl, acl_null, OBJECT_TABLE,
+						comment_text(st, rel->oid, RelationRelationId, 0));
+		add_depends(st, RelationRelationId, rel->oid, 0);
+		/* what its query reads: the dependencies of its rule */
+		foreach(lc, rows_of(RewriteRelationId, RewriteRelRulenameIndexId,
+							Anum_pg_rewrite_ev_class, Anum_pg_rewrite_oid,
+							rel->oid))
+			detail->depends = depend_keys(st, detail->depends,
+										  RewriteRelationId, lfirst_oid(lc), -1,
+										  true);
+	}
 }
 
 static void
@@ -1214,6 +1689,49 @@ describe_sequence_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  role_name(user_name(rel->relowner)),
 				  acl_text(acl, acl_null, OBJECT_SEQUENCE, rel->relowner),
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
+	if (st->structured)
+	{
+		const char *owned_by = NULL;
+		const char *identity_of = NULL;
+		ListCell   *lc;
+
+		field_str(st, "schema", lookup_namespace(st, rel->relnamespace)->quoted);
+		field_str(st, "name", quote_identifier(NameStr(rel->relname)));
+		field_str(st, "type", format_type_extended(seq->seqtypid, -1,
+												   FORMAT_TYPE_ALLOW_INVALID));
+		field_int(st, "start", seq->seqstart);
+		field_int(st, "increment", seq->seqincrement);
+		field_int(st, "min", seq->seqmin);
+		field_int(st, "max", seq->seqmax);
+		field_int(st, "cache", seq->seqcache);
+		field_bool(st, "cycle", seq->seqcycle);
+
+		/*
+		 * OWNED BY a column (serial): an automatic dependency on it; an
+		 * identity column's: an internal one.  Neither orders the sequence
+		 * after the column: a default uses the sequence.
+		 */
+		foreach(lc, migrate_object_depends(RelationRelationId, rel->oid, 0))
+		{
+			DependRef  *ref = (DependRef *) lfirst(lc);
+
+			if (ref->refclassid != RelationRelationId || ref->refobjsubid <= 0)
+				continue;
+			if (ref->deptype == DEPENDENCY_AUTO)
+				owned_by = migrate_object_key(ref->refclassid, ref->refobjid,
+											  ref->refobjsubid);
+			else if (ref->deptype == DEPENDENCY_INTERNAL)
+				identity_of = migrate_object_key(ref->refclassid,
+												 ref->refobjid,
+												 ref->refobjsubid);
+		}
+		field_str(st, "owned_by", owned_by);
+		field_str(st, "identity_of", identity_of);
+		field_owner_acl(st, rel->relowner, acl, acl_null, OBJECT_SEQUENCE,
+						comment_text(st, rel->oid, RelationRelationId, 0));
+		st->rows[st->n - 1].detail->depends =
+			depend_keys(st, NIL, RelationRelationId, rel->oid, 0, false);
+	}
 	ReleaseSysCache(seqtup);
 }
 
@@ -1227,6 +1745,9 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 	bool		acl_null;
 	Datum		acl = SysCacheGetAttr(TYPEOID, tup, Anum_pg_type_typacl,
 									  &acl_null);
+	List	   *labels = NIL;
+	const char *domain_default = NULL;
+	HeapTuple	rngtup = NULL;
 
 	switch (typ->typtype)
 	{
@@ -1253,6 +1774,8 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 						appendStringInfoString(&buf, ", ");
 					appendStringInfoString(&buf,
 										   quote_literal_cstr(NameStr(((Form_pg_enum) GETSTRUCT(etup))->enumlabel)));
+					labels = lappend(labels,
+									 pstrdup(NameStr(((Form_pg_enum) GETSTRUCT(etup))->enumlabel)));
 					any = true;
 				}
 				systable_endscan(scan);
@@ -1279,6 +1802,7 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 				const char *s = deparse_expr(deflt, isnull, InvalidOid);
 
 				kind = "domain";
+				domain_default = s;
 				head = psprintf("domain over %s%s%s%s",
 								format_type_extended(typ->typbasetype,
 													 typ->typtypmod,
@@ -1290,17 +1814,12 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 			}
 		case TYPTYPE_RANGE:
 			{
-				HeapTuple	rngtup = SearchSysCache1(RANGETYPE,
-													 ObjectIdGetDatum(typ->oid));
-
+				rngtup = SearchSysCache1(RANGETYPE, ObjectIdGetDatum(typ->oid));
 				kind = "range";
 				if (HeapTupleIsValid(rngtup))
-				{
 					head = psprintf("range of %s",
 									format_type_extended(((Form_pg_range) GETSTRUCT(rngtup))->rngsubtype,
 														 -1, FORMAT_TYPE_ALLOW_INVALID));
-					ReleaseSysCache(rngtup);
-				}
 				break;
 			}
 		default:
@@ -1313,6 +1832,52 @@ describe_type_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  role_name(user_name(typ->typowner)),
 				  acl_text(acl, acl_null, OBJECT_TYPE, typ->typowner),
 				  comment_text(st, typ->oid, TypeRelationId, 0)));
+	if (st->structured)
+	{
+		field_str(st, "schema", lookup_namespace(st, typ->typnamespace)->quoted);
+		field_str(st, "name", quote_identifier(NameStr(typ->typname)));
+		if (typ->typtype == TYPTYPE_ENUM)
+			field_list(st, "labels", labels);
+		else if (typ->typtype == TYPTYPE_DOMAIN)
+		{
+			field_str(st, "base",
+					  format_type_extended(typ->typbasetype, typ->typtypmod,
+										   FORMAT_TYPE_TYPEMOD_GIVEN |
+										   FORMAT_TYPE_ALLOW_INVALID));
+			field_bool(st, "not_null", typ->typnotnull);
+			field_nonempty(st, "default", domain_default);
+			field_str(st, "collation",
+					  OidIsValid(typ->typcollation) &&
+					  typ->typcollation != get_typcollation(typ->typbasetype) ?
+					  collation_name(st, typ->typcollation) : NULL);
+		}
+		else if (typ->typtype == TYPTYPE_RANGE && HeapTupleIsValid(rngtup))
+		{
+			Form_pg_range rng = (Form_pg_range) GETSTRUCT(rngtup);
+
+			field_str(st, "subtype",
+					  format_type_extended(rng->rngsubtype, -1,
+										   FORMAT_TYPE_ALLOW_INVALID));
+			field_str(st, "subtype_opclass",
+					  rng->rngsubopc != GetDefaultOpClass(rng->rngsubtype,
+														  BTREE_AM_OID) ?
+					  opclass_name(st, rng->rngsubopc) : NULL);
+			field_str(st, "collation",
+					  OidIsValid(rng->rngcollation) &&
+					  rng->rngcollation != get_typcollation(rng->rngsubtype) ?
+					  collation_name(st, rng->rngcollation) : NULL);
+			field_str(st, "canonical", routine_name(st, rng->rngcanonical));
+			field_str(st, "subtype_diff", routine_name(st, rng->rngsubdiff));
+			field_str(st, "multirange",
+					  format_type_extended(rng->rngmultitypid, -1,
+										   FORMAT_TYPE_ALLOW_INVALID));
+		}
+		field_owner_acl(st, typ->typowner, acl, acl_null, OBJECT_TYPE,
+						comment_text(st, typ->oid, TypeRelationId, 0));
+		add_depends(st, TypeRelationId, typ->oid, -1);
+	}
+	if (rngtup != NULL && HeapTupleIsValid(rngtup))
+		ReleaseSysCache(rngtup);
 }
 
 /*
@@ -1365,6 +1930,8 @@ describe_relation(DescribeState *st, Oid relid)
 	 * The SQL version also asked, of a composite type, that no pg_type row
 	 * other than a composite one has it as typrelid: always so.
 	 */
+	st->parent_kind = migrate_relation_kind_name(relkind);
+	st->parent_qname = qname;
 	if (table || relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW ||
 		relkind == RELKIND_COMPOSITE_TYPE)
 		describe_columns(st, relid, qname);
@@ -1377,7 +1944,7 @@ describe_relation(DescribeState *st, Oid relid)
 		describe_triggers(st, relid, qname);
 	if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_MATVIEW)
-		describe_indexes(st, relid);
+		describe_indexes(st, relid, relkind == RELKIND_PARTITIONED_TABLE);
 	if (relkind == RELKIND_COMPOSITE_TYPE)
 	{
 		HeapTuple	typtup = SearchSysCache1(TYPEOID,
@@ -1437,6 +2004,20 @@ describe_routine(DescribeState *st, Oid procid)
 				  role_name(user_name(proc->proowner)),
 				  acl_text(acl, acl_null, OBJECT_FUNCTION, proc->proowner),
 				  comment_text(st, procid, ProcedureRelationId, 0)));
+	if (st->structured)
+	{
+		field_str(st, "schema", nsp->quoted);
+		field_str(st, "name", quote_identifier(NameStr(proc->proname)));
+		field_nonempty(st, "create",
+					   proc->prokind == PROKIND_AGGREGATE ? NULL : head);
+		field_str(st, "arguments",
+				  deparse_oid(pg_get_function_arguments, procid));
+		field_str(st, "identity_arguments", args);
+		field_str(st, "result", deparse_oid(pg_get_function_result, procid));
+		field_owner_acl(st, proc->proowner, acl, acl_null, OBJECT_FUNCTION,
+						comment_text(st, procid, ProcedureRelationId, 0));
+		add_depends(st, ProcedureRelationId, procid, -1);
+	}
 	ReleaseSysCache(tup);
 }
 
@@ -1505,7 +2086,7 @@ describe_busy(DescribeState *st, Oid classid, Oid objid)
 			tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(objid));
 			if (!HeapTupleIsValid(tup))
 				return;
-			if (namespace_name_described(NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname)) &&
+			if (migrate_namespace_name_described(NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname)) &&
 				!is_member(st, NamespaceRelationId, objid))
 				emit(st, "schema",
 					 quote_identifier(NameStr(((Form_pg_namespace) GETSTRUCT(tup))->nspname)),
@@ -2037,8 +2618,8 @@ add_top(TopObject **tops, int *n, int *max, Oid classid, Oid objid)
  * relations, routines and types to describe are listed under one snapshot;
  * each is then described as it is (see the top of the file).
  */
-Schema *
-migrate_describe(void)
+static Schema *
+describe_all(bool structured)
 {
 	DescribeState st;
 	TopObject  *tops;
@@ -2049,6 +2630,7 @@ migrate_describe(void)
 	HeapTuple	tup;
 
 	describe_begin(&st, true);
+	st.structured = structured;
 	MemoryContextSwitchTo(st.work_cxt);
 	tops = palloc(sizeof(TopObject) * max);
 
@@ -2058,7 +2640,7 @@ migrate_describe(void)
 	{
 		Form_pg_namespace nsp = (Form_pg_namespace) GETSTRUCT(tup);
 
-		if (namespace_name_described(NameStr(nsp->nspname)) &&
+		if (migrate_namespace_name_described(NameStr(nsp->nspname)) &&
 			!is_member(&st, NamespaceRelationId, nsp->oid))
 			add_top(&tops, &n, &max, NamespaceRelationId, nsp->oid);
 	}
@@ -2118,6 +2700,23 @@ migrate_describe(void)
 
 	MemoryContextSwitchTo(st.result_cxt);
 	return describe_run(&st, tops, n);
+}
+
+Schema *
+migrate_describe(void)
+{
+	return describe_all(false);
+}
+
+/*
+ * migrate_describe_structured: the rows of migrate_describe(), each with
+ * its structure: the parts a statement is written from, and the keys of
+ * the objects it depends on (SPEC §13).
+ */
+Schema *
+migrate_describe_structured(void)
+{
+	return describe_all(true);
 }
 
 /* The relation that row objid of catalog (a trigger, policy, default) is of */

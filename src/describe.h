@@ -3,7 +3,9 @@
  * describe.h
  *	  The schema described (describe.c): one row (kind, identity,
  *	  definition) per user object, for migrate_schema(), migrate_verify()
- *	  and drift.
+ *	  and drift, and with its structure and dependencies for
+ *	  migrate_describe_json() and migrate_diff() (describe_depend.c names
+ *	  what an object depends on).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +13,39 @@
 #define MIGRATE_DESCRIBE_H
 
 #include "nodes/pg_list.h"
+
+/*
+ * One part of an object's structured description (migrate_describe_json()):
+ * what a statement that creates or changes the object is written from.
+ */
+typedef enum SchemaFieldType
+{
+	SCHEMA_FIELD_NULL,
+	SCHEMA_FIELD_STRING,
+	SCHEMA_FIELD_BOOL,
+	SCHEMA_FIELD_INT,
+	SCHEMA_FIELD_LIST			/* of strings */
+} SchemaFieldType;
+
+typedef struct SchemaField
+{
+	const char *name;
+	SchemaFieldType type;
+	const char *str;			/* SCHEMA_FIELD_STRING */
+	bool		b;				/* SCHEMA_FIELD_BOOL */
+	int64		i;				/* SCHEMA_FIELD_INT */
+	List	   *list;			/* SCHEMA_FIELD_LIST: of char * */
+} SchemaField;
+
+/*
+ * The structure of an object: its parts, and the keys ("kind identity") of
+ * the described objects it depends on, from pg_depend.
+ */
+typedef struct SchemaDetail
+{
+	List	   *fields;			/* of SchemaField * */
+	List	   *depends;		/* of char *, each once */
+} SchemaDetail;
 
 /* One object of a schema description (a row of migrate_schema()) */
 typedef struct SchemaObject
@@ -22,6 +57,8 @@ typedef struct SchemaObject
 	/* the top-level object it was described with (InvalidOid: not known) */
 	Oid			owner_class;
 	Oid			owner_oid;
+	/* its structure: migrate_describe_structured() only, else NULL */
+	SchemaDetail *detail;
 } SchemaObject;
 
 typedef struct Schema
@@ -32,6 +69,9 @@ typedef struct Schema
 
 /* Every user object, sorted by key */
 extern Schema *migrate_describe(void);
+
+/* The same rows, each with its structure (detail) */
+extern Schema *migrate_describe_structured(void);
 
 /*
  * The rows of the given objects (a List of ObjectAddress *): schemas,
@@ -53,7 +93,43 @@ extern Schema *migrate_describe_objects(List *addresses);
 extern bool migrate_describe_owner(Oid classid, Oid objid, Oid *owner_class,
 								   Oid *owner_oid);
 
+/* The document migrate_describe_json() makes (describe_json.c) */
+#define MIGRATE_DESCRIPTION_FORMAT	"migrate-description"
+#define MIGRATE_DESCRIPTION_VERSION 1
+
 /* Placeholder definition of an object another session was changing */
 #define MIGRATE_NOT_DESCRIBED	"not described: another session was changing it"
+
+/* ---------- describe_depend.c ---------- */
+
+/* Are the objects of the schema of this name described? */
+extern bool migrate_namespace_name_described(const char *name);
+
+/* The kind of a relation's row ("table", "view"...), NULL if none */
+extern const char *migrate_relation_kind_name(char relkind);
+
+/*
+ * The key ("kind identity") of an object as the description names it, or
+ * NULL if the description has no such object (a system object, a
+ * collation...).  A column is (relation, attnum); a type that is a table's
+ * row type or an array stands for the table or the element's type; a view's
+ * rule for its view.
+ */
+extern char *migrate_object_key(Oid classid, Oid objid, int32 subid);
+
+/* What an object depends on: one pg_depend row */
+typedef struct DependRef
+{
+	char		deptype;
+	Oid			refclassid;
+	Oid			refobjid;
+	int32		refobjsubid;
+} DependRef;
+
+/*
+ * The pg_depend rows of (classid, objid): of that sub-object only if subid
+ * >= 0, of the object and all its sub-objects if subid < 0.
+ */
+extern List *migrate_object_depends(Oid classid, Oid objid, int32 subid);
 
 #endif							/* MIGRATE_DESCRIBE_H */

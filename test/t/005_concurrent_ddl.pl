@@ -2,8 +2,9 @@
 # sessions create and drop tables with indexes, constraints and views,
 # routines, types, domains and policies, materialized views, sequences and
 # triggers, and add and drop columns, each iteration committed, while the
-# main session calls migrate_schema(), migrate_fingerprint() and
-# migrate_drift() over and over.  No call may fail (the PL/pgSQL version of
+# main session calls migrate_schema(), migrate_fingerprint(),
+# migrate_drift() and migrate_describe_json() (the structured description,
+# with each object's dependencies) over and over.  No call may fail (the PL/pgSQL version of
 # 0.2 failed with "cache lookup failed" and the like, XX000), no DDL may
 # fail, and the DDL must go on while the calls run.
 #
@@ -138,7 +139,8 @@ foreach my $i (1 .. $calls)
 	$script .=
 	    "SELECT 'schema ' || count(*) FILTER (WHERE definition LIKE 'not described:%') FROM migrate_schema();\n"
 	  . "SELECT 'fingerprint ' || length(migrate_fingerprint());\n"
-	  . "SELECT 'drift ' || (count(*) >= 0) FROM migrate_drift();\n";
+	  . "SELECT 'drift ' || (count(*) >= 0) FROM migrate_drift();\n"
+	  . "SELECT 'json ' || (jsonb_array_length(migrate_describe_json()->'objects') > 0);\n";
 }
 my ($ret, $out, $err) =
   $node->psql('postgres', $script, on_error_stop => 0);
@@ -154,6 +156,8 @@ is(scalar(grep { /^fingerprint 64$/ } @lines),
 	$calls, "migrate_fingerprint() answered $calls times");
 is(scalar(grep { /^drift true$/ } @lines),
 	$calls, "migrate_drift() answered $calls times");
+is(scalar(grep { /^json true$/ } @lines),
+	$calls, "migrate_describe_json() answered $calls times");
 my $busy = 0;
 $busy += $_ foreach map { /^schema (\d+)$/ ? $1 : 0 } @lines;
 note("objects described as busy, over all calls: $busy");
