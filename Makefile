@@ -29,7 +29,16 @@ OBJS = \
 	src/describe_depend.o \
 	src/describe_json.o \
 	src/fingerprint.o \
-	src/verify.o
+	src/verify.o \
+	src/diff_input.o \
+	src/diff_sql.o \
+	src/diff_actions.o \
+	src/diff_order.o \
+	src/diff_rename.o \
+	src/diff_types.o \
+	src/diff_tables.o \
+	src/diff_views.o \
+	src/diff.o
 
 EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql

@@ -338,8 +338,10 @@ REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
  * Generating migrations (SPEC §13).  migrate_describe_json() describes the
  * schema as migrate_schema() does, each object with its structure (the
  * parts its statements are written from) and the objects it depends on
- * (pg_depend, by name), as one jsonb document, so that two schemas, in one
- * database or in two, can be compared.
+ * (pg_depend, by name), as one jsonb document; migrate_diff() compares two
+ * such documents, taken in one database or in two, and returns the
+ * statements that turn the first schema into the second, ordered by those
+ * dependencies.  migrate_diff() reads nothing of the database.
  */
 CREATE FUNCTION migrate_describe_json()
 RETURNS jsonb
@@ -348,3 +350,20 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate_describe_json()
     IS 'the user schema described with its structure and dependencies, by name, for comparing two schemas';
 REVOKE ALL ON FUNCTION migrate_describe_json() FROM PUBLIC;
+
+CREATE FUNCTION migrate_diff(from_schema jsonb,
+                             to_schema jsonb,
+                             allow_drop boolean DEFAULT false,
+                             unsafe boolean DEFAULT false,
+                             renames text[] DEFAULT '{}',
+                             OUT step integer,
+                             OUT statement text,
+                             OUT transactional boolean,
+                             OUT destructive boolean,
+                             OUT note text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_diff'
+LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION migrate_diff(jsonb, jsonb, boolean, boolean, text[])
+    IS 'the statements that turn the schema described by from_schema into the one described by to_schema, in dependency order';
+REVOKE ALL ON FUNCTION migrate_diff(jsonb, jsonb, boolean, boolean, text[]) FROM PUBLIC;

@@ -3,8 +3,8 @@
 # routines, types, domains and policies, materialized views, sequences and
 # triggers, and add and drop columns, each iteration committed, while the
 # main session calls migrate_schema(), migrate_fingerprint(),
-# migrate_drift() and migrate_describe_json() (the structured description,
-# with each object's dependencies) over and over.  No call may fail (the PL/pgSQL version of
+# migrate_drift(), and migrate_describe_json() (the structured description,
+# with each object's dependencies) and migrate_diff() over and over.  No call may fail (the PL/pgSQL version of
 # 0.2 failed with "cache lookup failed" and the like, XX000), no DDL may
 # fail, and the DDL must go on while the calls run.
 #
@@ -140,7 +140,8 @@ foreach my $i (1 .. $calls)
 	    "SELECT 'schema ' || count(*) FILTER (WHERE definition LIKE 'not described:%') FROM migrate_schema();\n"
 	  . "SELECT 'fingerprint ' || length(migrate_fingerprint());\n"
 	  . "SELECT 'drift ' || (count(*) >= 0) FROM migrate_drift();\n"
-	  . "SELECT 'json ' || (jsonb_array_length(migrate_describe_json()->'objects') > 0);\n";
+	  . "SELECT 'json ' || (jsonb_array_length(d->'objects') > 0) || ' diff ' || "
+	  . "(SELECT count(*) >= 0 FROM migrate_diff(d, d)) FROM (SELECT migrate_describe_json() AS d) s;\n";
 }
 my ($ret, $out, $err) =
   $node->psql('postgres', $script, on_error_stop => 0);
@@ -156,8 +157,8 @@ is(scalar(grep { /^fingerprint 64$/ } @lines),
 	$calls, "migrate_fingerprint() answered $calls times");
 is(scalar(grep { /^drift true$/ } @lines),
 	$calls, "migrate_drift() answered $calls times");
-is(scalar(grep { /^json true$/ } @lines),
-	$calls, "migrate_describe_json() answered $calls times");
+is(scalar(grep { /^json true diff true$/ } @lines),
+	$calls, "migrate_describe_json() and migrate_diff() answered $calls times");
 my $busy = 0;
 $busy += $_ foreach map { /^schema (\d+)$/ ? $1 : 0 } @lines;
 note("objects described as busy, over all calls: $busy");
