@@ -386,6 +386,28 @@ SELECT statement FROM up \gexec
 SELECT pg_temp.is('b');
 
 --
+-- a range type (its constructors come with it); a table that inherits
+-- takes its parent's checks as they are when it is made
+--
+CREATE SCHEMA d11;
+CREATE TABLE d11.p (q int);
+CALL pg_temp.snap('a');
+CREATE TYPE d11.r AS RANGE (subtype = float8);
+CREATE TABLE d11.uses_r (during d11.r);
+CREATE TABLE d11.h (extra int) INHERITS (d11.p);
+ALTER TABLE d11.p ADD CONSTRAINT q_small CHECK (q < 100) NOT VALID;
+CALL pg_temp.snap('b');
+SELECT step, statement, transactional, destructive FROM up;
+\set ECHO none
+SELECT statement FROM down \gexec
+\set ECHO all
+SELECT pg_temp.is('a');
+\set ECHO none
+SELECT statement FROM up \gexec
+\set ECHO all
+SELECT pg_temp.is('b');
+
+--
 -- what it cannot diff is said at the top, never left out silently; a
 -- column order that PostgreSQL cannot make is said too
 --
@@ -415,7 +437,7 @@ DROP FOREIGN TABLE d10.far;
 DROP SERVER diff_server;
 DROP FOREIGN DATA WRAPPER diff_fdw;
 DROP VIEW up, down;
-DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10 CASCADE;
+DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11 CASCADE;
 DROP ROLE regress_diff_owner;
 DROP ROLE regress_diff_reader;
 DROP EXTENSION migrate;

@@ -951,6 +951,26 @@ routine_name(DescribeState *st, Oid procid)
 	return name;
 }
 
+/*
+ * The key of the object a routine is part of (a range's constructors are
+ * made and dropped with it), or NULL
+ */
+static const char *
+routine_part_of(Oid procid)
+{
+	ListCell   *lc;
+
+	foreach(lc, migrate_object_depends(ProcedureRelationId, procid, 0))
+	{
+		DependRef  *ref = (DependRef *) lfirst(lc);
+
+		if (ref->deptype == DEPENDENCY_INTERNAL)
+			return migrate_object_key(ref->refclassid, ref->refobjid,
+									  ref->refobjsubid);
+	}
+	return NULL;
+}
+
 /* The relations a relation inherits from (its partitioned table), in order */
 static List *
 relation_parents(Oid relid)
@@ -2014,6 +2034,7 @@ describe_routine(DescribeState *st, Oid procid)
 				  deparse_oid(pg_get_function_arguments, procid));
 		field_str(st, "identity_arguments", args);
 		field_str(st, "result", deparse_oid(pg_get_function_result, procid));
+		field_str(st, "part_of", routine_part_of(procid));
 		field_owner_acl(st, proc->proowner, acl, acl_null, OBJECT_FUNCTION,
 						comment_text(st, procid, ProcedureRelationId, 0));
 		add_depends(st, ProcedureRelationId, procid, -1);

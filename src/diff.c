@@ -120,6 +120,9 @@ is_implicit(DiffObject *o)
 		return true;			/* with its identity column */
 	if (diff_is(o, "index") && diff_str(o, "constraint") != NULL)
 		return true;			/* with its constraint */
+	if ((diff_is(o, "function") || diff_is(o, "procedure")) &&
+		diff_str(o, "part_of") != NULL)
+		return true;			/* with its range type */
 	/* cloned from a parent for a partition or an inheriting table */
 	return (diff_is(o, "column") || diff_is(o, "constraint") ||
 			diff_is(o, "index") || diff_is(o, "trigger")) &&

@@ -191,6 +191,7 @@ extern bool diff_is_relation(DiffObject *o);
 extern char *diff_unquote(const char *ident);
 extern bool diff_str_equal(const char *a, const char *b);
 extern bool diff_list_equal(List *a, List *b);
+extern bool diff_list_has(List *list, const char *s);
 
 /* ---------- diff_rename.c ---------- */
 

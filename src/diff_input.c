@@ -249,6 +249,20 @@ diff_list_equal(List *a, List *b)
 	return true;
 }
 
+/* Is s one of the strings of list? */
+bool
+diff_list_has(List *list, const char *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		if (strcmp((char *) lfirst(lc), s) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* An identifier as quote_identifier() printed it, unquoted */
 char *
 diff_unquote(const char *ident)

@@ -344,6 +344,57 @@ row_security(DiffContext *ctx, DiffObject *from, DiffObject *to)
 							 tforce ? "" : "NO "), NULL);
 }
 
+/*
+ * A table made to inherit from parent (or as its partition) takes its
+ * parent's checks as they are then, NOT VALID ones as valid.  The checks
+ * its own copy of which is valid are made before it; those it has NOT
+ * VALID, after it (add_constraint()).
+ */
+static void
+require_checks(DiffContext *ctx, DiffAction *a, DiffObject *parent,
+			   DiffObject *child)
+{
+	ListCell   *lc;
+
+	foreach(lc, parent->children)
+	{
+		DiffObject *con = (DiffObject *) lfirst(lc);
+		const char *type = diff_is(con, "constraint") ? diff_str(con, "type") : NULL;
+		DiffObject *copy;
+
+		if (type == NULL || type[0] != 'c')
+			continue;
+		copy = diff_lookup2(ctx->to, "constraint",
+							psprintf("%s.%s", child->identity, diff_str(con, "name")));
+		if (copy == NULL || diff_bool(copy, "validated"))
+			diff_requires(a, con);
+	}
+}
+
+/*
+ * The tables that inherit a NOT VALID check of their parent's as NOT
+ * VALID: made before it
+ */
+static void
+require_heirs(DiffContext *ctx, DiffAction *a, DiffObject *con)
+{
+	ListCell   *lc;
+
+	foreach(lc, ctx->to->objects)
+	{
+		DiffObject *copy = (DiffObject *) lfirst(lc);
+		DiffObject *heir = copy->parent;
+
+		if (!diff_is(copy, "constraint") || !copy->implicit || heir == NULL ||
+			diff_bool(copy, "validated") ||
+			!diff_str_equal(diff_str(copy, "name"), diff_str(con, "name")))
+			continue;
+		if (diff_str_equal(diff_str(heir, "partition_of"), con->parent_key) ||
+			diff_list_has(diff_list(heir, "inherits"), con->parent_key))
+			diff_requires(a, heir);
+	}
+}
+
 static void
 create_table(DiffContext *ctx, DiffObject *to)
 {
@@ -421,6 +472,7 @@ create_table(DiffContext *ctx, DiffObject *to)
 		{
 			inherits = lappend(inherits, p->identity);
 			diff_requires(a, p);
+			require_checks(ctx, a, p, to);
 		}
 	}
 
@@ -430,6 +482,8 @@ create_table(DiffContext *ctx, DiffObject *to)
 		DiffObject *parent = diff_lookup(ctx->to, partition_of);
 
 		diff_requires(a, parent);
+		if (parent)
+			require_checks(ctx, a, parent, to);
 		appendStringInfo(&buf, "CREATE TABLE %s PARTITION OF %s", to->identity,
 						 parent ? parent->identity : partition_of);
 		if (parts)
@@ -1057,8 +1111,12 @@ add_constraint(DiffContext *ctx, DiffObject *to)
 		diff_takes(a, diff_slot(idx, idx->identity));
 
 	if (!diff_bool(to, "validated"))
+	{
 		diff_add(a, psprintf("%s %s ADD CONSTRAINT %s %s;", cmd, rel, name, def),
 				 "not validated, as in the desired schema");
+		if (!domain)
+			require_heirs(ctx, a, to);
+	}
 	else if (existing && !ctx->unsafe && (type == 'f' || type == 'c'))
 	{
 		diff_add(a, psprintf("%s %s ADD CONSTRAINT %s %s NOT VALID;", cmd, rel, name,

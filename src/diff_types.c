@@ -70,19 +70,6 @@ diff_enum_extends(List *from, List *to)
 	return true;
 }
 
-static bool
-in_list(List *list, const char *s)
-{
-	ListCell   *lc;
-
-	foreach(lc, list)
-	{
-		if (strcmp(lfirst(lc), s) == 0)
-			return true;
-	}
-	return false;
-}
-
 static const char *
 type_word(DiffObject *o)
 {
@@ -173,6 +160,14 @@ create_type(DiffContext *ctx, DiffObject *to)
 		}
 		appendStringInfoString(&buf, ");");
 		diff_add(a, buf.data, NULL);
+		/* and its constructors */
+		foreach(lc, to->dependents)
+		{
+			DiffObject *f = (DiffObject *) lfirst(lc);
+
+			if (f->implicit && diff_str_equal(diff_str(f, "part_of"), to->key))
+				diff_produces(a, f);
+		}
 	}
 	else
 	{
@@ -257,12 +252,12 @@ alter_enum(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		int			j;
 
 		i++;
-		if (in_list(current, label))
+		if (diff_list_has(current, label))
 			continue;
 		/* before the next value that exists, or after the one before */
 		for (j = i; j < list_length(labels); j++)
 		{
-			if (in_list(current, list_nth(labels, j)))
+			if (diff_list_has(current, list_nth(labels, j)))
 			{
 				where = psprintf(" BEFORE %s",
 								 quote_literal_cstr(list_nth(labels, j)));
@@ -470,6 +465,10 @@ void
 diff_routine_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 {
 	DiffAction *a;
+
+	/* a range's constructor: made and dropped with it */
+	if ((from && from->implicit) || (to && to->implicit))
+		return;
 
 	if (to == NULL)
 	{
