@@ -108,19 +108,6 @@ copy_catalog(const MigrateCatalog *cat, bool rollback, const char *funcname)
 	return copy;
 }
 
-/* How many migrations of cat are applied */
-static int
-applied_count(const MigrateCatalog *cat)
-{
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < cat->n; i++)
-		if (cat->entries[i].applied)
-			n++;
-	return n;
-}
-
 /* Commit what the transaction did, the guard's own rows noted first */
 static void
 commit(MemoryContext cxt)
@@ -171,7 +158,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	chosen = rollback ? migrate_select_rollback(cat, &target) :
 		migrate_select_apply(cat, &target);
 	migrate_check_authors(cat, chosen, rollback);
-	napplied = applied_count(cat);
+	napplied = migrate_applied_count(cat);
 
 	progress.caller = rollback ? "migrate_undeploy" : "migrate_deploy";
 	progress.rollback = rollback;
@@ -242,13 +229,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		migrate_drift_forget();
-		migrate_dataloss_fail_call(edata);
+		migrate_execute_failed(cxt);
 	}
 	PG_END_TRY();
 	/* the refusal, if a migration would destroy data */

@@ -311,6 +311,7 @@ extern List *migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *targ
 extern List *migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target);
 extern void migrate_validate(const MigrateCatalog *cat, bool rollback,
 							 bool deploy);
+extern int	migrate_applied_count(const MigrateCatalog *cat);
 extern void migrate_refuse_nontransactional(const MigrateCatalog *cat,
 											List *chosen, bool rollback);
 extern void migrate_check_authors(const MigrateCatalog *cat, List *chosen,
@@ -330,6 +331,7 @@ typedef struct MigrateExecState
 
 extern int	migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback,
 							bool dry_run, bool allow_data_loss);
+extern void migrate_execute_failed(MemoryContext cxt) pg_attribute_noreturn();
 extern void migrate_run_one(const MigrateEntry *e, bool rollback,
 							bool allow_data_loss, int step, int total,
 							const char *caller);
