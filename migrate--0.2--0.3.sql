@@ -225,6 +225,10 @@ ALTER TABLE migrate.applied ENABLE ALWAYS TRIGGER state_changed;
  */
 ALTER TABLE migrate.migration ADD COLUMN transactional boolean NOT NULL DEFAULT true;
 
+-- a deploy records the drift reference once, when it ends or fails; while
+-- this is set, the reference misses what the deploy committed
+ALTER TABLE migrate.drift_state ADD COLUMN deploy_pending timestamptz;
+
 CREATE TABLE migrate.progress (
     id text PRIMARY KEY REFERENCES migrate.migration (id),
     script text NOT NULL CONSTRAINT progress_script_known CHECK (script IN ('up', 'down')),

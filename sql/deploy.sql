@@ -70,11 +70,24 @@ SELECT * FROM status();
 SELECT m, count(*) FROM feel GROUP BY m;
 SELECT to_regclass('half') AS half;
 SELECT id, action FROM migrate.history WHERE action IN ('apply', 'rollback', 'interrupted') ORDER BY seq;
+-- the deploy recorded the drift reference for what it committed, once,
+-- after the failure
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
+SELECT count(*) AS drifted FROM migrate_drift();
 SELECT migrate_register('0003_fails', 'CREATE TABLE half (a int);', 'DROP TABLE half;');
 CALL migrate_deploy('+1');
 SELECT * FROM status();
 CALL migrate_deploy();
 SELECT * FROM status();
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
+-- a deploy of nothing, and of a migration that changes nothing described
+CALL migrate_deploy();
+SELECT migrate_register('0004_nothing', 'SELECT 1;', '');
+CALL migrate_deploy();
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
 
 -- non-transactional migrations: apply and rollback refuse them; SET
 -- carries over to the statements after it, SET LOCAL does not, and the

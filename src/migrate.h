@@ -223,7 +223,9 @@ extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
 extern Schema *migrate_catalog_reference(void);
 extern bool migrate_catalog_reference_state(char **fingerprint,
-											bool *incremental);
+											bool *incremental,
+											char **deploy_pending);
+extern void migrate_catalog_deploy_pending(void);
 extern Schema *migrate_catalog_update_reference(Oid *owner_classes,
 												Oid *owner_oids, int n,
 												Schema *described);
@@ -377,6 +379,8 @@ extern void migrate_drift_touched(Oid classid, Oid objid, bool dropping);
 extern void migrate_drift_touched_contents(Oid nspid);
 extern void migrate_drift_untrusted(const char *why);
 extern void migrate_drift_record(void);
+extern void migrate_drift_deploy_begin(void);
+extern void migrate_drift_deploy_record(void);
 extern void migrate_drift_warn(void);
 extern void migrate_drift_record_base(void);
 extern void migrate_drift_check_base(void);
