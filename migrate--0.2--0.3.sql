@@ -313,3 +313,23 @@ BEGIN
     END LOOP;
 END
 $$;
+
+/*
+ * Adopting an existing database (SPEC §12).
+ *
+ * migrate_baseline(target) marks the pending migrations up to target (head,
+ * an id, +N, as for migrate_apply()) applied without running them, on a
+ * database where none is applied yet: each gets its migrate.applied row
+ * (the checksum of its up script, applied now by the caller, duration 0)
+ * and a history row of action baseline, and the schema as it is becomes
+ * the drift reference.  It is a writer: it takes the writers' lock, and a
+ * role may baseline only migrations whose authors have its privileges, as
+ * for an apply.
+ */
+CREATE FUNCTION migrate_baseline(target text DEFAULT 'head')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_baseline(text)
+    IS 'mark the pending migrations up to target applied without running them, on a database where none is applied yet; returns how many';
+REVOKE ALL ON FUNCTION migrate_baseline(text) FROM PUBLIC;

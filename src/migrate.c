@@ -48,6 +48,7 @@ PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
 PG_FUNCTION_INFO_V1(migrate_state_changed);
+PG_FUNCTION_INFO_V1(migrate_baseline);
 
 void
 _PG_init(void)
@@ -667,4 +668,16 @@ migrate_state_changed(PG_FUNCTION_ARGS)
 	migrate_catalog_state_changed();
 	migrate_leave();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * migrate_baseline(target)
+ *		Mark the pending migrations up to target applied without running
+ *		them, on a database where none is applied yet (SPEC §12).
+ */
+Datum
+migrate_baseline(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "migrate_baseline()", "target");
+	PG_RETURN_INT32(migrate_baseline_run(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
