@@ -18,6 +18,7 @@
  *	  describe.c the schema described: migrate_schema() (describe.h)
  *	  verify.c   migrate_verify(), drift
  *	  baseline.c adopting a database: migrate_baseline(), marking applied
+ *	  import.c   migrate_import(): another tool's history, matched, baselined
  *
  *-------------------------------------------------------------------------
  */
@@ -355,6 +356,10 @@ extern void migrate_baseline_check_state(const MigrateCatalog *cat,
 extern int	migrate_baseline_mark(const MigrateCatalog *cat, List *chosen,
 								  List *notes);
 extern int	migrate_baseline_run(const char *target);
+
+/* ---------- import.c ---------- */
+
+extern int	migrate_import_run(const char *tool, const char *table);
 
 /* ---------- plan.c ---------- */
 
