@@ -313,6 +313,26 @@ BEGIN
     END LOOP;
 END
 $$;
+/*
+ * CALL migrate_deploy() and migrate_undeploy(): procedures, called at top
+ * level, that commit after each migration and run non-transactional ones
+ * statement by statement (SPEC §10).
+ */
+CREATE PROCEDURE migrate_deploy(target text DEFAULT 'head',
+                                allow_data_loss boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_deploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate_deploy(text, boolean)
+    IS 'apply pending migrations up to target, each committed on its own; resumes an interrupted one';
+REVOKE ALL ON PROCEDURE migrate_deploy(text, boolean) FROM PUBLIC;
+
+CREATE PROCEDURE migrate_undeploy(target text DEFAULT '-1',
+                                  allow_data_loss boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_undeploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate_undeploy(text, boolean)
+    IS 'roll back applied migrations down to target, each committed on its own; resumes an interrupted one';
+REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
 
 /*
  * Adopting an existing database (SPEC §12).
@@ -330,12 +350,14 @@ $$;
  * left in this database and baselines the registered migrations it lists
  * as applied.  The tool's version of a registered migration is taken from
  * its id, which is its file name:
- *   flyway          V1_2__add.sql         id 1_2__add (or V1_2__add): version 1.2
- *                   (before "__"; "_" and "." alike; parts compared as numbers)
+ *   flyway          V1_2__add.sql         id 1.2: version 1.2 (the leading parts of
+ *                   digits, "_" and "." alike, compared as numbers; V1.2-add and
+ *                   V1_2__add are matched too, but 1__a sorts after 1_1__b)
  *   dbmate          20240101120000_x.sql  id 20240101120000_x: version 20240101120000
  *   golang-migrate  000001_x.up.sql       id 000001_x: version 1 (a number)
  *   diesel          2024-01-01-120000_x/  id 2024-01-01-120000_x: version 20240101120000
- *   sqitch          change x, n-th in sqitch.plan: id 000n_x: change x
+ *   sqitch          change x, n-th in sqitch.plan: id 000n_x (n zero-padded to
+ *                   4 digits): change x
  * It is refused, with every problem in one error, when the history is
  * dirty or failed, lists a version no registered migration has, or leaves
  * a gap (a registered migration sorting before the last one imported that

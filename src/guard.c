@@ -14,6 +14,8 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -25,6 +27,8 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/fmgroids.h"
+#include "tcop/pquery.h"
+#include "utils/portal.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -93,43 +97,6 @@ migrate_check_extension(const char *id)
 }
 
 /*
- * migrate_writer_lock_relid: the table every writer locks, migrate.writer_lock,
- * or InvalidOid in a database whose extension is not yet updated to 0.3.
- */
-Oid
-migrate_writer_lock_relid(void)
-{
-	Oid			nsp = get_namespace_oid("migrate", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("writer_lock", nsp) : InvalidOid;
-}
-
-/*
- * The lock that serializes writers, held to the end of the transaction: a
- * plain lock wait, which lock_timeout bounds and pg_locks shows.  It is
- * ExclusiveLock on migrate.writer_lock, a table no other role can reach
- * (SPEC §14): unlike an advisory lock, nobody without the extension's grants
- * can take it and hold every deploy back.  A database still at 0.1 or 0.2
- * has no such table and keeps the advisory lock of those versions until
- * ALTER EXTENSION migrate UPDATE.
- */
-static void
-lock_writers(void)
-{
-	Oid			relid = migrate_writer_lock_relid();
-	LOCKTAG		tag;
-
-	if (OidIsValid(relid))
-	{
-		LockRelationOid(relid, ExclusiveLock);
-		return;
-	}
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-						 MIGRATE_LOCK_KEY2, 2);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-}
-
-/*
  * migrate_enter: the checks every entry point makes, then SPI_connect.
  * A writer (register, unregister, apply, rollback) also takes the lock that
  * serializes writers, for the rest of the transaction.
@@ -167,7 +134,7 @@ migrate_enter(const char *funcname, bool writer)
 	(void) migrate_extension_owner();
 
 	if (writer)
-		lock_writers();
+		migrate_lock_writers(funcname);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -176,6 +143,92 @@ migrate_enter(const char *funcname, bool writer)
 void
 migrate_leave(void)
 {
+	SPI_finish();
+}
+
+/*
+ * Is the procedure of fcinfo the statement the active portal runs, a CALL
+ * of its own, rather than called from a function, a DO block or another
+ * procedure (which runs in a portal of its own statement)?
+ */
+static bool
+called_as_statement(FunctionCallInfo fcinfo)
+{
+	PlannedStmt *ps;
+	CallStmt   *call;
+
+	if (ActivePortal == NULL || list_length(ActivePortal->stmts) != 1)
+		return false;
+	ps = linitial_node(PlannedStmt, ActivePortal->stmts);
+	if (ps->commandType != CMD_UTILITY || ps->utilityStmt == NULL ||
+		!IsA(ps->utilityStmt, CallStmt))
+		return false;
+	call = (CallStmt *) ps->utilityStmt;
+	return call->funcexpr != NULL &&
+		call->funcexpr->funcid == fcinfo->flinfo->fn_oid;
+}
+
+/*
+ * migrate_enter_deploy: the checks of CALL migrate_deploy() and
+ * migrate_undeploy(), which commit as they go (SPEC §10): called as a
+ * statement of its own at top level, outside a transaction block, on a
+ * primary, in READ COMMITTED.  Then the first commit, which lets go of the
+ * snapshot of CALL, and the writers' lock for the session, waited for in a
+ * transaction that holds no snapshot.  SPI is connected non-atomic.
+ */
+void
+migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname)
+{
+	CallContext *call = (CallContext *) fcinfo->context;
+
+	if (script_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot be called from inside a migration script",
+						funcname)));
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run inside a transaction block", funcname),
+				 errdetail("It commits after each migration."),
+				 errhint("Run CALL %s outside BEGIN ... COMMIT, or use migrate_apply() inside a transaction of your own.",
+						 funcname)));
+	if (call == NULL || !IsA(call, CallContext) || call->atomic ||
+		!called_as_statement(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s must be called as a statement of its own", funcname),
+				 errdetail("It commits after each migration, which it cannot do when called from a function, a DO block or another procedure."),
+				 errhint("Run CALL %s as a top-level statement.", funcname)));
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot run during recovery", funcname),
+				 errhint("Run it on the primary server.")));
+
+	extension_owner = InvalidOid;
+	(void) migrate_extension_owner();
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	SPI_commit();
+
+	/* the transactions to come are the session's defaults */
+	PreventCommandIfReadOnly(funcname);
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("%s requires the READ COMMITTED isolation level",
+						funcname),
+				 errdetail("default_transaction_isolation is set to a level whose snapshot could not see the work of a concurrent deploy."),
+				 errhint("SET default_transaction_isolation = 'read committed' first.")));
+	migrate_lock_writers_for_session();
+}
+
+/* migrate_leave_deploy: the deploy is done */
+void
+migrate_leave_deploy(void)
+{
+	migrate_unlock_writers_for_session();
 	SPI_finish();
 }
 

@@ -280,8 +280,13 @@ choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 	if (will_run)
 	{
 		migrate_check_authors(*cat, chosen, rollback);
-		/* migrate_plan() runs what it can of them */
-		if (strcmp(funcname, "migrate_plan()") != 0)
+
+		/*
+		 * migrate_plan() runs what it can of them, migrate_verify() their
+		 * transactional equivalents
+		 */
+		if (strcmp(funcname, "migrate_plan()") != 0 &&
+			strcmp(funcname, "migrate_verify()") != 0)
 			migrate_refuse_nontransactional(*cat, chosen, rollback);
 	}
 	return chosen;
