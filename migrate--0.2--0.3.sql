@@ -358,13 +358,15 @@ REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
  *   diesel          2024-01-01-120000_x/  id 2024-01-01-120000_x: version 20240101120000
  *   sqitch          change x, n-th in sqitch.plan: id 000n_x (n zero-padded to
  *                   4 digits): change x
+ *   graphile-migrate committed/000001-x.sql: id 000001-x (or 000001): 1 (a number)
  * It is refused, with every problem in one error, when the history is
  * dirty or failed, lists a version no registered migration has, or leaves
  * a gap (a registered migration sorting before the last one imported that
  * the history does not list).  The history table (by default the tool's:
  * flyway_schema_history, schema_migrations, __diesel_schema_migrations on
- * search_path, sqitch.changes) must be a plain table the caller may read;
- * it is read with the server's own scans and never written.
+ * search_path, sqitch.changes, graphile_migrate.migrations) must be a
+ * plain table the caller may read; it is read with the server's own scans
+ * and never written.
  */
 CREATE FUNCTION migrate_baseline(target text DEFAULT 'head')
 RETURNS integer
@@ -379,5 +381,5 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'migrate_import'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_import(text, text)
-    IS 'baseline the registered migrations that the history of flyway, dbmate, golang-migrate, diesel or sqitch lists as applied; returns how many';
+    IS 'baseline the registered migrations that the history of flyway, dbmate, golang-migrate, diesel, sqitch or graphile-migrate lists as applied; returns how many';
 REVOKE ALL ON FUNCTION migrate_import(text, text) FROM PUBLIC;

@@ -290,6 +290,36 @@ SELECT id, state FROM migrate_status();
 DROP EXTENSION migrate;
 
 --
+-- graphile-migrate: graphile_migrate.migrations, one row per committed
+-- migration applied, filename 000001.sql; the id is the committed file's
+-- name, 000001-add-users.sql: 000001-add-users
+--
+CREATE EXTENSION migrate;
+CREATE SCHEMA graphile_migrate;
+CREATE TABLE graphile_migrate.migrations (
+  hash text PRIMARY KEY,
+  previous_hash text REFERENCES graphile_migrate.migrations,
+  filename text NOT NULL,
+  date timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
+  ('sha1:a', NULL, '000001.sql'), ('sha1:b', 'sha1:a', '000002.sql');
+SET client_min_messages = warning;
+SELECT migrate_register('000001', 'CREATE TABLE gr_users (id int);');
+SELECT migrate_register('000002-add-name', 'ALTER TABLE gr_users ADD COLUMN name text;');
+SELECT migrate_register('000003-add-nick', 'ALTER TABLE gr_users ADD COLUMN nick text;');
+RESET client_min_messages;
+BEGIN;
+INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
+  ('sha1:d', 'sha1:b', '000004.sql'), ('sha1:e', 'sha1:d', 'current.sql');
+SELECT migrate_import('graphile-migrate');
+ROLLBACK;
+SELECT migrate_import('graphile-migrate');
+SELECT id, state FROM migrate_status();
+DROP EXTENSION migrate;
+DROP SCHEMA graphile_migrate CASCADE;
+
+--
 -- The history is another role's table: read with the server's own scans,
 -- and only from a plain table the caller may read (SPEC §14)
 --

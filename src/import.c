@@ -29,13 +29,16 @@
  *	  sqitch          change x, n-th in sqitch.plan: id 000n_x
  *					  change "x": what follows the leading digits and "_"
  *					  (the whole id if it has none)
+ *	  graphile-migrate committed/000001-x.sql: id 000001-x (or 000001)
+ *					  1: the leading digits, as a number, as in its
+ *					  history's file name 000001.sql
  *
- * What a tool lists as applied: every row of dbmate's, diesel's and
- * Sqitch's tables; golang-migrate keeps one row, its current version, and
- * every migration up to it is applied; Flyway's rows are read in
- * installed_rank order: a versioned migration that succeeded is applied,
- * until an undo or a DELETE row (flyway repair) takes it back, and a
- * baseline row makes every version up to its own applied.  Flyway's
+ * What a tool lists as applied: every row of dbmate's, diesel's, Sqitch's
+ * and graphile-migrate's tables; golang-migrate keeps one row, its current
+ * version, and every migration up to it is applied; Flyway's rows are read
+ * in installed_rank order: a versioned migration that succeeded is
+ * applied, until an undo or a DELETE row (flyway repair) takes it back,
+ * and a baseline row makes every version up to its own applied.  Flyway's
  * repeatable migrations (R__x.sql, version NULL) have no version: they are
  * not versioned migrations, and are not imported (a NOTICE counts them).
  *
@@ -100,6 +103,7 @@ typedef struct Tool
 	/* the same key listed twice is two migrations (a reworked change) */
 	bool		by_occurrence;
 	const char *repair;			/* hint for a dirty or failed history */
+	const char *id_rule;		/* the id of a migration of the tool */
 }			Tool;
 
 /* One migration the history lists as applied */
@@ -267,6 +271,16 @@ golang_id_key(const char *id)
 	char	   *n = leading_number(id, &end);
 
 	return (n != NULL && (*end == '_' || *end == '\0')) ? n : NULL;
+}
+
+/* id 000001 or 000001-add-users: 1 */
+static char *
+graphile_id_key(const char *id)
+{
+	const char *end;
+	char	   *n = leading_number(id, &end);
+
+	return (n != NULL && (*end == '-' || *end == '\0')) ? n : NULL;
 }
 
 /* id 2024-01-01-120000_x: "20240101120000" */
@@ -553,6 +567,32 @@ read_golang(Relation rel, History *h)
 								rows));
 }
 
+/*
+ * graphile-migrate: one row per committed migration applied, its file name
+ * as 000001.sql (the number, without the message); the number is the
+ * version.
+ */
+static void
+read_graphile(Relation rel, History *h)
+{
+	AttrNumber	filename = history_column(rel, h, "filename", text_types, true);
+	RowScan		rs;
+
+	scan_begin(&rs, rel);
+	while (scan_next(&rs))
+	{
+		char	   *f = text_value(rel, rs.values, rs.nulls, filename);
+		const char *end;
+		char	   *n;
+
+		if (f == NULL)
+			continue;
+		n = leading_number(f, &end);
+		add_listed(h, f, (n != NULL && strcmp(end, ".sql") == 0) ? n : NULL);
+	}
+	scan_end(&rs);
+}
+
 /* A row of Flyway's history */
 typedef struct FlywayRow
 {
@@ -773,29 +813,40 @@ static const Tool tools[] = {
 		"flyway", "Flyway", NULL, "flyway_schema_history",
 		"installed_rank, version, description, type, script, checksum, installed_by, installed_on, execution_time and success",
 		"version", "versions", flyway_id_key, read_flyway, false,
-		"Undo what the failed migrations did, run flyway repair, then import again."
+		"Undo what the failed migrations did, run flyway repair, then import again.",
+		"its version, parts joined by \".\" (V1_1__x.sql: 1.1)"
 	},
 	{
 		"dbmate", "dbmate", NULL, "schema_migrations",
 		"version (character varying, one row per applied migration)",
-		"version", "versions", dbmate_id_key, read_versions, false, NULL
+		"version", "versions", dbmate_id_key, read_versions, false, NULL,
+		"its file name without .sql"
 	},
 	{
 		"golang-migrate", "golang-migrate", NULL, "schema_migrations",
 		"version bigint and dirty boolean (one row, the current version)",
 		"version", "versions", golang_id_key, read_golang, false,
-		"Repair the database by hand, record the version it is at with golang-migrate's force command, then import again."
+		"Repair the database by hand, record the version it is at with golang-migrate's force command, then import again.",
+		"its file name without .up.sql"
 	},
 	{
 		"diesel", "diesel", NULL, "__diesel_schema_migrations",
 		"version (character varying) and run_on",
-		"version", "versions", diesel_id_key, read_versions, false, NULL
+		"version", "versions", diesel_id_key, read_versions, false, NULL,
+		"its directory name"
+	},
+	{
+		"graphile-migrate", "graphile-migrate", "graphile_migrate", "migrations",
+		"hash, previous_hash, filename and date (table migrations of schema graphile_migrate)",
+		"file", "files", graphile_id_key, read_graphile, false, NULL,
+		"its committed file name without .sql"
 	},
 	{
 		"sqitch", "Sqitch", "sqitch", "changes",
 		"change_id, script_hash, change, project, note, committed_at... (table changes of the registry schema sqitch)",
 		"change", "changes", sqitch_id_key, read_sqitch, true,
-		"Import a registry that holds one project: migrate_import('sqitch', 'registry.changes')."
+		"Import a registry that holds one project: migrate_import('sqitch', 'registry.changes').",
+		"its place in sqitch.plan and its name (0002_users)"
 	},
 };
 
@@ -810,7 +861,7 @@ find_tool(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown migration tool \"%s\"", name),
-			 errdetail("migrate_import() reads the history of flyway, dbmate, golang-migrate, diesel or sqitch.")));
+			 errdetail("migrate_import() reads the history of flyway, dbmate, golang-migrate, diesel, sqitch or graphile-migrate.")));
 	return NULL;				/* keep compiler quiet */
 }
 
@@ -1078,9 +1129,9 @@ migrate_import_run(const char *toolname, const char *table)
 							 unknown.n == 1 ? "The history lists a" : "The history lists",
 							 unknown.n == 1 ? tool->noun : tool->nouns,
 							 names_done(&unknown));
-			appendStringInfo(&hint, "%sRegister every migration the history lists, with the id whose %s is the %s's (see \"Adopting an existing database\" in the README), then import again.",
+			appendStringInfo(&hint, "%sRegister every migration the history lists, then import again: the id of a %s migration is %s.",
 							 hint.len > 0 ? " " : "",
-							 tool->noun, tool->noun);
+							 tool->display, tool->id_rule);
 		}
 		if (ambiguous.len > 0)
 		{
