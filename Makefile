@@ -38,7 +38,7 @@ PGFILEDESC = "migrate - schema migrations inside the database"
 REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy baseline import
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
-ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept baseline_vs_apply
+ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept deploy_concurrent baseline_vs_apply
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 TAP_TESTS = 1

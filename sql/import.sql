@@ -1,7 +1,8 @@
 --
 -- migrate_import() (SPEC §12): baseline what another tool's history lists
 -- as applied.  The history tables are made here as each tool's own schema
--- script makes them (TAP 007 lets the real dbmate and Sqitch make theirs).
+-- script makes them (TAP 008 lets the real dbmate, Sqitch and
+-- graphile-migrate make theirs).
 --
 CREATE EXTENSION migrate;
 SET client_min_messages = warning;

@@ -73,6 +73,7 @@ typedef struct CatalogQueryDef
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[8];
+	bool		custom;			/* planned for its arguments each time */
 } CatalogQueryDef;
 
 static const CatalogQueryDef queries[NUM_QUERIES] = {
@@ -165,14 +166,14 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" USING unnest($1::oid[], $2::oid[]) o (owner_class, owner_oid)"
 		" WHERE s.owner_class = o.owner_class AND s.owner_oid = o.owner_oid"
 		" RETURNING s.kind, s.identity, s.definition",
-		2, {OIDARRAYOID, OIDARRAYOID}
+		2, {OIDARRAYOID, OIDARRAYOID}, true
 	},
 	[Q_DELETE_SNAPSHOT_KEYS] = {
 		"DELETE FROM migrate.schema_snapshot s"
 		" USING unnest($1::text[], $2::text[]) k (kind, identity)"
 		" WHERE s.kind = k.kind AND s.identity = k.identity"
 		" RETURNING s.kind, s.identity, s.definition",
-		2, {TEXTARRAYOID, TEXTARRAYOID}
+		2, {TEXTARRAYOID, TEXTARRAYOID}, true
 	},
 	[Q_SET_REFERENCE] = {
 		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp(),"
@@ -321,8 +322,15 @@ run_query(CatalogQuery q, Datum *values, const char *nulls, bool read_only)
 
 	if (plans[q] == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(queries[q].sql, queries[q].nargs,
-									   (Oid *) queries[q].argtypes);
+		/*
+		 * The deletes from the drift reference are planned for the arrays
+		 * they get, each time: a plan made once, when the reference was
+		 * small, would go on scanning all of it as it grows.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(queries[q].sql, queries[q].nargs,
+											  (Oid *) queries[q].argtypes,
+											  queries[q].custom ?
+											  CURSOR_OPT_CUSTOM_PLAN : 0);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",

@@ -37,6 +37,8 @@
 #include "tcop/tcopprot.h"
 #include "portability/instr_time.h"
 #include "storage/lmgr.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -308,6 +310,8 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 	TransactionId since;
 	char	   *old_timeout;
 	int			attempt;
+	instr_time	t0;
+	instr_time	elapsed;
 
 	/* its start, committed before it runs */
 	migrate_catalog_progress_step(sw->e->id, i, true);
@@ -320,6 +324,7 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 	st.stmt_no = i + 1;
 	st.stmt_line = stmt->line;
 	old_timeout = set_lock_timeout();
+	INSTR_TIME_SET_CURRENT(t0);
 	for (attempt = 0;; attempt++)
 	{
 		ErrorData  *edata;
@@ -398,6 +403,13 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 	}
 	reset_lock_timeout(old_timeout);
 	connect_spi(sw);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, t0);
+	ereport(NOTICE,
+			(errmsg("migration \"%s\": statement %d of %d (%s) done in %.1f ms",
+					sw->e->id, i + 1, sw->script->nstmts,
+					GetCommandTagName(CreateCommandTag(stmt->stmt)),
+					INSTR_TIME_GET_MILLISEC(elapsed))));
 }
 
 /*
@@ -568,7 +580,9 @@ migrate_run_stepwise(const MigrateEntry *e, MigrateScriptKind kind,
 	restore_settings(sw.saved);
 
 	ereport(NOTICE,
-			(errmsg("%s %s (%d of %d) in %.1f ms, %d statements each committed on its own",
-					kind == MIGRATE_SCRIPT_DOWN ? "rolled back" : "applied",
-					e->id, step, total, usecs / 1000.0, sw.script->nstmts)));
+			(errmsg_plural("%s %s (%d of %d) in %.1f ms, %d statement committed on its own",
+						   "%s %s (%d of %d) in %.1f ms, %d statements each committed on its own",
+						   sw.script->nstmts,
+						   kind == MIGRATE_SCRIPT_DOWN ? "rolled back" : "applied",
+						   e->id, step, total, usecs / 1000.0, sw.script->nstmts)));
 }
