@@ -55,6 +55,7 @@ typedef enum CatalogQuery
 	Q_CLEAR_BASE,
 	Q_TAKE_BASE,
 	Q_SET_BASE_AT,
+	Q_UNSET_BASE_AT,
 	Q_CAPTURE_ON,
 	Q_SET_CAPTURE,
 	Q_LOG_DDL,
@@ -221,6 +222,10 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 	},
 	[Q_SET_BASE_AT] = {
 		"UPDATE migrate.drift_state SET base_at = clock_timestamp()",
+		0, {0}
+	},
+	[Q_UNSET_BASE_AT] = {
+		"UPDATE migrate.drift_state SET base_at = NULL",
 		0, {0}
 	},
 	[Q_CAPTURE_ON] = {
@@ -820,6 +825,23 @@ migrate_catalog_record_base(void)
 	(void) run_query(Q_CLEAR_BASE, NULL, NULL, false);
 	(void) run_query(Q_TAKE_BASE, NULL, NULL, false);
 	(void) run_query(Q_SET_BASE_AT, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_forget_base: the schema before the first migration is not
+ * known (a baseline marked migrations applied that never ran here).
+ */
+void
+migrate_catalog_forget_base(void)
+{
+	OwnerContext oc;
+
+	if (migrate_catalog_version() < 3)
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_CLEAR_BASE, NULL, NULL, false);
+	(void) run_query(Q_UNSET_BASE_AT, NULL, NULL, false);
 	owner_end(&oc);
 }
 

@@ -598,6 +598,21 @@ migrate_drift_record_base(void)
 	migrate_catalog_record_base();
 }
 
+/*
+ * migrate_drift_record_baseline: a baseline marked migrations applied
+ * without running them, so the schema as it is is what they made: it
+ * becomes the reference, as with migrate_accept_drift(), and its
+ * fingerprint goes on the history row of the last migration baselined.
+ * The schema before the first of them was never seen here: a rollback to
+ * base has nothing to compare with.
+ */
+void
+migrate_drift_record_baseline(void)
+{
+	migrate_catalog_forget_base();
+	migrate_catalog_record_fingerprint(record_whole());
+}
+
 /* What differs from the schema before the first migration, by kind */
 typedef struct BaseDiff
 {
