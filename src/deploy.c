@@ -175,7 +175,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	int			step = 0;
 	ListCell   *lc;
 	DeployProgress progress;
-	ErrorContextCallback callback;
+	ErrorContextCallback errcallback;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -206,11 +206,10 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	progress.rollback = rollback;
 	progress.total = list_length(chosen);
 	progress.committed = 0;
-	callback.	callback = deploy_error_callback;
-	callback.	arg = &progress;
-	callback.	previous = error_context_stack;
-
-	error_context_stack = &callback;
+	errcallback.callback = deploy_error_callback;
+	errcallback.arg = &progress;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	if (chosen != NIL)
 		migrate_drift_warn();
@@ -220,8 +219,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 
 	if (chosen == NIL)
 	{
-		error_context_stack = callback.previous;
-
+		error_context_stack = errcallback.previous;
 		migrate_leave_deploy();
 		MemoryContextSwitchTo(outer);
 		MemoryContextDelete(cxt);
@@ -298,7 +296,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	}
 	PG_END_TRY();
 	migrate_dataloss_end_call();
-	error_context_stack = callback.previous;
+	error_context_stack = errcallback.previous;
 
 	migrate_leave_deploy();
 	MemoryContextSwitchTo(outer);

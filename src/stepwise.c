@@ -306,7 +306,7 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 {
 	MigrateStatement *stmt = &sw->script->stmts[i];
 	MigrateExecState st;
-	ErrorContextCallback callback;
+	ErrorContextCallback errcallback;
 	TransactionId since;
 	char	   *old_timeout;
 	int			attempt;
@@ -330,11 +330,11 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 		ErrorData  *edata;
 		int			wait_ms;
 
-		callback.	callback = toplevel_error_callback;
-		callback.	arg = &st;
-		callback.	previous = error_context_stack;
+		errcallback.callback = toplevel_error_callback;
+		errcallback.arg = &st;
+		errcallback.previous = error_context_stack;
 
-		error_context_stack = &callback;
+		error_context_stack = &errcallback;
 		PG_TRY();
 		{
 			try_toplevel(sw, i, attempted, since);
@@ -347,7 +347,7 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 			FlushErrorState();
 		}
 		PG_END_TRY();
-		error_context_stack = callback.previous;
+		error_context_stack = errcallback.previous;
 
 		if (edata == NULL)
 			break;
