@@ -263,7 +263,7 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 				}
 				migrate_run_stepwise(e, rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP,
 									 allow_data_loss, step, list_length(chosen),
-									 percxt);
+									 progress.caller, percxt);
 			}
 			if (rollback && step == napplied)
 				migrate_drift_check_base();
