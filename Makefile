@@ -30,6 +30,8 @@ OBJS = \
 	src/describe_json.o \
 	src/fingerprint.o \
 	src/verify.o \
+	src/baseline.o \
+	src/import.o \
 	src/diff_input.o \
 	src/diff_sql.o \
 	src/diff_actions.o \
@@ -44,10 +46,10 @@ EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy diff
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy baseline import diff
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
-ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept deploy_concurrent
+ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept deploy_concurrent baseline_vs_apply
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 TAP_TESTS = 1

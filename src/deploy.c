@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "dataloss.h"
@@ -108,25 +109,71 @@ copy_catalog(const MigrateCatalog *cat, bool rollback, const char *funcname)
 	return copy;
 }
 
-/* How many migrations of cat are applied */
-static int
-applied_count(const MigrateCatalog *cat)
-{
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < cat->n; i++)
-		if (cat->entries[i].applied)
-			n++;
-	return n;
-}
-
 /* Commit what the transaction did, the guard's own rows noted first */
 static void
 commit(MemoryContext cxt)
 {
 	migrate_dataloss_committing();
 	SPI_commit();
+	MemoryContextSwitchTo(cxt);
+}
+
+/*
+ * Commit a transactional migration without waiting for its WAL to reach
+ * the disk (synchronous_commit off, for this commit only).  The migration
+ * and its record are one commit, so a crash loses both or neither: at
+ * worst the last few migrations are pending again, and the next deploy
+ * applies them.  The deploy's last commit, which records the drift
+ * reference, waits as the session's synchronous_commit says, and so makes
+ * every commit before it durable (WAL is flushed in order) before CALL
+ * returns.
+ */
+static void
+commit_migration(MemoryContext cxt)
+{
+	(void) set_config_option("synchronous_commit", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	commit(cxt);
+}
+
+/*
+ * After an error that ends the deploy: roll back the transaction that
+ * failed, and record the drift reference for what the deploy committed
+ * before, in a transaction of its own (the writers' lock, which the abort
+ * released, taken again).  If that fails too, the reference stays marked
+ * as missing the deploy, and the next call records it anew.
+ */
+static void
+record_after_failure(MemoryContext cxt)
+{
+	AbortCurrentTransaction();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		migrate_relock_writers_for_session();
+		if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect_ext failed");
+		MemoryContextSwitchTo(cxt);
+		migrate_drift_deploy_record();
+		SPI_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		StartTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+		ereport(WARNING,
+				(errmsg("could not record the drift reference after the deploy failed: %s",
+						edata->message),
+				 errhint("The next apply, rollback or deploy records it anew.")));
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 }
 
@@ -142,11 +189,12 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	List	   *chosen;
 	bool		allow_data_loss;
 	volatile bool refusing = false;
+	volatile bool refused = false;
 	int			napplied;
 	int			step = 0;
 	ListCell   *lc;
 	DeployProgress progress;
-	ErrorContextCallback callback;
+	ErrorContextCallback errcallback;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -171,17 +219,16 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	chosen = rollback ? migrate_select_rollback(cat, &target) :
 		migrate_select_apply(cat, &target);
 	migrate_check_authors(cat, chosen, rollback);
-	napplied = applied_count(cat);
+	napplied = migrate_applied_count(cat);
 
 	progress.caller = rollback ? "migrate_undeploy" : "migrate_deploy";
 	progress.rollback = rollback;
 	progress.total = list_length(chosen);
 	progress.committed = 0;
-	callback.	callback = deploy_error_callback;
-	callback.	arg = &progress;
-	callback.	previous = error_context_stack;
-
-	error_context_stack = &callback;
+	errcallback.callback = deploy_error_callback;
+	errcallback.arg = &progress;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	if (chosen != NIL)
 		migrate_drift_warn();
@@ -189,9 +236,18 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	if (chosen != NIL && !rollback && cat->latest_applied < 0)
 		migrate_drift_record_base();
 
+	if (chosen == NIL)
+	{
+		error_context_stack = errcallback.previous;
+		migrate_leave_deploy();
+		MemoryContextSwitchTo(outer);
+		MemoryContextDelete(cxt);
+		return;
+	}
 	percxt = AllocSetContextCreate(cxt, "migrate deploy migration",
 								   ALLOCSET_DEFAULT_SIZES);
 	migrate_dataloss_begin_call();
+	migrate_drift_deploy_begin();
 	PG_TRY();
 	{
 		foreach(lc, chosen)
@@ -202,14 +258,12 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 			MemoryContextSwitchTo(percxt);
 			if (e->transactional)
 			{
-				migrate_drift_begin_call();
 				migrate_run_one(e, rollback, allow_data_loss, step,
 								list_length(chosen), progress.caller);
 				if (migrate_dataloss_found())
 				{
 					/* refused at the end; what follows still runs, to list */
 					refusing = true;
-					migrate_drift_forget();
 					continue;
 				}
 			}
@@ -226,19 +280,26 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 					migrate_catalog_progress_end(e->id);
 					commit(percxt);
 				}
-				migrate_drift_begin_call();
 				migrate_run_stepwise(e, rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP,
 									 allow_data_loss, step, list_length(chosen),
-									 percxt);
+									 progress.caller, percxt);
 			}
 			if (rollback && step == napplied)
 				migrate_drift_check_base();
-			migrate_drift_record();
-			commit(percxt);
+			if (e->transactional)
+				commit_migration(percxt);
+			else
+				commit(percxt);
 			progress.committed++;
 			MemoryContextSwitchTo(cxt);
 			MemoryContextReset(percxt);
 		}
+		/* the refusal, if a migration would destroy data */
+		refused = refusing;
+		migrate_dataloss_refuse_found();
+		MemoryContextSwitchTo(cxt);
+		migrate_drift_deploy_record();
+		commit(cxt);
 	}
 	PG_CATCH();
 	{
@@ -247,13 +308,17 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		migrate_drift_forget();
+		record_after_failure(cxt);
+		if (refused)
+		{
+			migrate_dataloss_forget();
+			ReThrowError(edata);
+		}
 		migrate_dataloss_fail_call(edata);
 	}
 	PG_END_TRY();
-	/* the refusal, if a migration would destroy data */
 	migrate_dataloss_end_call();
-	error_context_stack = callback.previous;
+	error_context_stack = errcallback.previous;
 
 	migrate_leave_deploy();
 	MemoryContextSwitchTo(outer);

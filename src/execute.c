@@ -360,6 +360,23 @@ run_all_cb(void *arg)
 }
 
 /*
+ * migrate_execute_failed: in the PG_CATCH of a call that runs migrations
+ * (cxt is the caller's memory): the drift record is forgotten, and the
+ * error goes on, or the data-loss refusal if losses were found before it.
+ */
+void
+migrate_execute_failed(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	migrate_drift_forget();
+	migrate_dataloss_fail_call(edata);
+}
+
+/*
  * migrate_execute: apply (or roll back) the chosen migrations, in the
  * order given, refusing statements that would destroy data unless the call
  * or the migration allows it.  A dry run does the same inside a
@@ -393,13 +410,7 @@ migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback, bool dry
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		migrate_drift_forget();
-		migrate_dataloss_fail_call(edata);
+		migrate_execute_failed(cxt);
 	}
 	PG_END_TRY();
 	migrate_dataloss_end_call();

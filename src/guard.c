@@ -96,6 +96,47 @@ migrate_check_extension(const char *id)
 				 errhint("Drop the extension outside migrations.")));
 }
 
+/* No entry point runs from inside a migration script (SPEC §6.7) */
+static void
+refuse_in_script(const char *funcname)
+{
+	if (script_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot be called from inside a migration script",
+						funcname),
+				 errdetail("Migration scripts are run by the extension, which keeps the migration state itself."),
+				 errhint("Remove the call from the migration script.")));
+}
+
+/* Writers run on the primary */
+static void
+refuse_in_recovery(const char *funcname)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot run during recovery", funcname),
+				 errdetail("This server is a standby or is still recovering; migrations are applied on the primary and reach standbys through WAL."),
+				 errhint("Run it on the primary server.  migrate_status() and migrate_current() work here.")));
+}
+
+/*
+ * Writers run under READ COMMITTED: a snapshot older than the writers' lock
+ * could not see the work of a concurrent deploy.
+ */
+static void
+refuse_snapshot_isolation(const char *funcname, const char *hint)
+{
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("%s requires the READ COMMITTED isolation level",
+						funcname),
+				 errdetail("Under REPEATABLE READ or SERIALIZABLE its snapshot could not see the work of a concurrent deploy."),
+				 errhint("%s", hint)));
+}
+
 /*
  * migrate_enter: the checks every entry point makes, then SPI_connect.
  * A writer (register, unregister, apply, rollback) also takes the lock that
@@ -104,30 +145,13 @@ migrate_check_extension(const char *id)
 void
 migrate_enter(const char *funcname, bool writer)
 {
-	if (script_depth > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s cannot be called from inside a migration script",
-						funcname),
-				 errdetail("Migration scripts are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves."),
-				 errhint("Remove the call from the migration script.")));
-
+	refuse_in_script(funcname);
 	if (writer)
 	{
-		if (RecoveryInProgress())
-			ereport(ERROR,
-					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-					 errmsg("%s cannot run during recovery", funcname),
-					 errdetail("This server is a standby or is still recovering; migrations are applied on the primary and reach standbys through WAL."),
-					 errhint("Run it on the primary server.  migrate_status() and migrate_current() work here.")));
+		refuse_in_recovery(funcname);
 		PreventCommandIfReadOnly(funcname);
-		if (IsolationUsesXactSnapshot())
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-					 errmsg("%s requires the READ COMMITTED isolation level",
-							funcname),
-					 errdetail("Under REPEATABLE READ or SERIALIZABLE its snapshot could not see the work of a concurrent deploy."),
-					 errhint("Run it in a READ COMMITTED transaction.")));
+		refuse_snapshot_isolation(funcname,
+								  "Run it in a READ COMMITTED transaction.");
 	}
 
 	extension_owner = InvalidOid;
@@ -181,11 +205,7 @@ migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname)
 {
 	CallContext *call = (CallContext *) fcinfo->context;
 
-	if (script_depth > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s cannot be called from inside a migration script",
-						funcname)));
+	refuse_in_script(funcname);
 	if (IsTransactionBlock())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
@@ -200,11 +220,7 @@ migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname)
 				 errmsg("%s must be called as a statement of its own", funcname),
 				 errdetail("It commits after each migration, which it cannot do when called from a function, a DO block or another procedure."),
 				 errhint("Run CALL %s as a top-level statement.", funcname)));
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("%s cannot run during recovery", funcname),
-				 errhint("Run it on the primary server.")));
+	refuse_in_recovery(funcname);
 
 	extension_owner = InvalidOid;
 	(void) migrate_extension_owner();
@@ -214,13 +230,8 @@ migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname)
 
 	/* the transactions to come are the session's defaults */
 	PreventCommandIfReadOnly(funcname);
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-				 errmsg("%s requires the READ COMMITTED isolation level",
-						funcname),
-				 errdetail("default_transaction_isolation is set to a level whose snapshot could not see the work of a concurrent deploy."),
-				 errhint("SET default_transaction_isolation = 'read committed' first.")));
+	refuse_snapshot_isolation(funcname,
+							  "SET default_transaction_isolation = 'read committed' first.");
 	migrate_lock_writers_for_session();
 }
 

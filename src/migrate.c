@@ -48,6 +48,8 @@ PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
 PG_FUNCTION_INFO_V1(migrate_state_changed);
+PG_FUNCTION_INFO_V1(migrate_baseline);
+PG_FUNCTION_INFO_V1(migrate_import);
 
 void
 _PG_init(void)
@@ -327,19 +329,6 @@ migrate_apply(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
-/* How many migrations of cat are applied */
-static int
-applied_count(const MigrateCatalog *cat)
-{
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < cat->n; i++)
-		if (cat->entries[i].applied)
-			n++;
-	return n;
-}
-
 /*
  * migrate_rollback(target, dry_run, allow_data_loss)
  *		Roll back applied migrations (SPEC §7).  Version 0.1 declares the
@@ -368,7 +357,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
 	if (n > 0 && !PG_GETARG_BOOL(1))
 	{
-		if (n == applied_count(cat))
+		if (n == migrate_applied_count(cat))
 			migrate_drift_check_base();
 		migrate_drift_record();
 	}
@@ -672,4 +661,30 @@ migrate_state_changed(PG_FUNCTION_ARGS)
 	migrate_catalog_state_changed();
 	migrate_leave();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * migrate_baseline(target)
+ *		Mark the pending migrations up to target applied without running
+ *		them, on a database where none is applied yet (SPEC §12).
+ */
+Datum
+migrate_baseline(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "migrate_baseline()", "target");
+	PG_RETURN_INT32(migrate_baseline_run(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * migrate_import(tool, history_table)
+ *		Baseline the registered migrations that another tool's history lists
+ *		as applied (SPEC §12).  history_table NULL: the tool's own table.
+ */
+Datum
+migrate_import(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "migrate_import()", "tool");
+	PG_RETURN_INT32(migrate_import_run(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+									   PG_ARGISNULL(1) ? NULL :
+									   text_to_cstring(PG_GETARG_TEXT_PP(1))));
 }

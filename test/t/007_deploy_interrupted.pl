@@ -25,6 +25,7 @@ $node->safe_psql(
 	CREATE EXTENSION migrate;
 	CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000000) g;
 	ALTER TABLE big ADD PRIMARY KEY (id);
+	SELECT migrate_accept_drift();
 	SELECT migrate_register('0001_first', 'CREATE TABLE first (id int);', 'DROP TABLE first;');
 	SELECT migrate_register('0002_index_v', 'CREATE INDEX CONCURRENTLY big_v ON big (v);',
 	  'DROP INDEX CONCURRENTLY IF EXISTS big_v;', NULL, false, false);
@@ -93,7 +94,7 @@ sub checkpointer
 # The next deploy resumes: it drops the invalid index and builds it again
 sub resume
 {
-	my ($name) = @_;
+	my ($name, $crashed) = @_;
 	my ($ret, $out, $err) =
 	  $node->psql('postgres', 'CALL migrate_deploy()', on_error_stop => 1);
 	is($ret, 0, "$name: the next deploy succeeds");
@@ -102,6 +103,22 @@ sub resume
 		qr/resuming migration "0002_index_v" at statement 1 of 1 of its up script.*DROP INDEX CONCURRENTLY IF EXISTS public\.big_v \(left invalid by an interrupted build\).*applied 0002_index_v \(1 of 1\)/s,
 		"$name: it resumes at statement 1, drops the invalid index and builds it again"
 	);
+	# a deploy that died could not record the drift reference; one that
+	# failed did, before it reported the error
+	if ($crashed)
+	{
+		like(
+			$err,
+			qr/the drift reference was recorded from the whole schema\nDETAIL:  A deploy that started at .* stopped before it recorded what it committed\./,
+			"$name: the reference is recorded anew from the whole schema");
+	}
+	else
+	{
+		unlike($err, qr/recorded from the whole schema/,
+			"$name: the reference is recorded object by object");
+	}
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM migrate_drift()'),
+		'0', "$name: no drift");
 	is(status(), 'applied|||', "$name: 0002_index_v applied");
 	is(index_state(), 'true', "$name: big_v is valid");
 	is( $node->safe_psql(
@@ -148,7 +165,13 @@ like(
 	$err,
 	qr/1 migration was interrupted in the middle of a deploy/,
 	'kill -9 backend: migrate_apply() refuses to run');
-resume('kill -9 backend');
+($ret, $out, $err) =
+  $node->psql('postgres', 'SELECT count(*) FROM migrate_drift()');
+like(
+	$err,
+	qr/the drift reference does not include a deploy that started at/,
+	'kill -9 backend: migrate_drift() says the reference misses the deploy');
+resume('kill -9 backend', 1);
 
 # (b) SIGKILL of the postmaster while the build waits for an old snapshot;
 # while it waits, the deploy holds no snapshot, and waits for the other
@@ -190,7 +213,7 @@ foreach my $p (@old_pids)
 $node->start;
 is(status(), 'partial|up|1|', 'kill -9 postmaster: partial, stopped at statement 1');
 is(index_state(), 'false', 'kill -9 postmaster: big_v left invalid');
-resume('kill -9 postmaster');
+resume('kill -9 postmaster', 1);
 
 # (c) a cancel while the build waits: the error is recorded
 $old = $node->background_psql('postgres');
@@ -216,7 +239,7 @@ is( $node->safe_psql(
 	'interrupted',
 	'cancel: the history says so');
 $old->quit;
-resume('cancel');
+resume('cancel', 0);
 
 # (d) lock timeouts: a session writing the table holds the build up; each
 # try waits migrate.lock_timeout, then the deploy waits and tries again,
@@ -237,7 +260,59 @@ like(status(), qr/^partial\|up\|1\|canceling statement due to lock timeout$/,
 	'lock timeout: partial, with the error');
 $writer->query_safe('COMMIT');
 $writer->quit;
-resume('lock timeout');
+resume('lock timeout', 0);
+
+# (e) SIGKILL of the postmaster in the middle of a deploy of many small
+# transactional migrations (5 ms each), committed without waiting for the
+# disk: after
+# crash recovery each migration is applied with its table or pending
+# without it, never one without the other, and the next deploy applies the
+# rest, each once
+$node->safe_psql(
+	'postgres', q{
+	SET client_min_messages = warning;
+	SELECT count(migrate_register(format('1%s_small', lpad(g::text, 4, '0')),
+	                              format('CREATE TABLE small_%s (id int PRIMARY KEY); SELECT pg_sleep(0.005);', g),
+	                              format('DROP TABLE small_%s;', g)))
+	  FROM generate_series(1, 1000) g;
+});
+($bg, $pid) = start_deploy('many', 'SET client_min_messages = warning;');
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT count(*) > 100 FROM migrate_status() WHERE id LIKE '1%_small' AND state = 'applied'"
+	),
+	'many: the deploy is under way');
+@old_pids = split /\n/,
+  $node->safe_psql('postgres',
+	'SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()');
+$node->kill9;
+$bg->{run}->finish;
+foreach my $p (@old_pids)
+{
+	for (my $i = 0; $i < 300 && kill(0, $p); $i++)
+	{
+		select(undef, undef, undef, 0.1);
+	}
+}
+$node->start;
+my $consistent = q{
+	SELECT count(*) FILTER (WHERE (s.state = 'applied') <> (to_regclass('small_' || ltrim(substr(s.id, 2, 4), '0')) IS NOT NULL))
+	  FROM migrate_status() s WHERE s.id LIKE '1%_small'};
+is($node->safe_psql('postgres', $consistent), '0',
+	'many: after the crash, every migration applied has its table and no pending one has');
+my $applied = $node->safe_psql('postgres',
+	"SELECT count(*) FROM migrate_status() WHERE id LIKE '1%_small' AND state = 'applied'");
+cmp_ok($applied, '<', 1000, "many: $applied of 1000 were applied before the crash");
+$node->safe_psql('postgres',
+	'SET client_min_messages = warning; CALL migrate_deploy()');
+is($node->safe_psql('postgres', $consistent), '0', 'many: still consistent');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT count(*), count(*) FILTER (WHERE n = 1) FROM (
+	  SELECT h.id, count(*) AS n FROM migrate.history h
+	   WHERE h.id LIKE '1%_small' AND h.action = 'apply' GROUP BY h.id) c}),
+	'1000|1000',
+	'many: the next deploy applied the rest, each migration once');
 
 $node->stop;
 done_testing();
