@@ -198,6 +198,30 @@ SELECT statement FROM up \gexec
 \set ECHO all
 SELECT pg_temp.is('b');
 
+-- a view that depends on a primary key (GROUP BY it), which changes (migra
+-- issue 156); a view that calls a function made in the same migration
+-- (Atlas issue 2864)
+CREATE SCHEMA d12;
+CREATE TABLE d12.t (id int PRIMARY KEY, a int);
+CREATE VIEW d12.by_id AS SELECT id, a, count(*) AS n FROM d12.t GROUP BY id;
+CALL pg_temp.snap('a');
+DROP VIEW d12.by_id;
+ALTER TABLE d12.t DROP CONSTRAINT t_pkey;
+ALTER TABLE d12.t ADD CONSTRAINT t_pkey PRIMARY KEY (id) INCLUDE (a);
+CREATE VIEW d12.by_id AS SELECT id, a, count(*) AS n FROM d12.t GROUP BY id;
+CREATE FUNCTION d12.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+CREATE VIEW d12.doubled AS SELECT id, d12.twice(a) AS a2 FROM d12.t;
+CALL pg_temp.snap('b');
+SELECT step, statement, transactional, destructive, note FROM up;
+\set ECHO none
+SELECT statement FROM down \gexec
+\set ECHO all
+SELECT pg_temp.is('a');
+\set ECHO none
+SELECT statement FROM up \gexec
+\set ECHO all
+SELECT pg_temp.is('b');
+
 --
 -- sequences, functions and procedures: a function used by a default
 --
@@ -437,7 +461,7 @@ DROP FOREIGN TABLE d10.far;
 DROP SERVER diff_server;
 DROP FOREIGN DATA WRAPPER diff_fdw;
 DROP VIEW up, down;
-DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11 CASCADE;
+DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12 CASCADE;
 DROP ROLE regress_diff_owner;
 DROP ROLE regress_diff_reader;
 DROP EXTENSION migrate;
