@@ -263,7 +263,9 @@ SELECT pg_temp.is('b');
 CREATE SCHEMA d6;
 CREATE TYPE d6.mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TYPE d6.size AS ENUM ('s', 'm', 'l', 'xl');
-CREATE TABLE d6.people (id int PRIMARY KEY, m d6.mood DEFAULT 'ok', sizes d6.size[], s d6.size DEFAULT 's');
+CREATE TYPE d6.prio AS ENUM ('low', 'high');
+CREATE TABLE d6.people (id int PRIMARY KEY, m d6.mood DEFAULT 'ok', sizes d6.size[], s d6.size DEFAULT 's',
+                        p d6.prio);
 CREATE VIEW d6.large AS SELECT id FROM d6.people WHERE s = 'l';
 CREATE DOMAIN d6.posint AS int CHECK (VALUE > 0);
 CREATE TABLE d6.uses_domain (p d6.posint);
@@ -280,6 +282,11 @@ ALTER TABLE d6.people ALTER COLUMN s DROP DEFAULT,
   ALTER COLUMN s SET DEFAULT 's';
 DROP TYPE d6.size_old;
 CREATE VIEW d6.large AS SELECT id FROM d6.people WHERE s = 'l';
+-- reordered: rewritten too, every value kept
+ALTER TYPE d6.prio RENAME TO prio_old;
+CREATE TYPE d6.prio AS ENUM ('high', 'low');
+ALTER TABLE d6.people ALTER COLUMN p TYPE d6.prio USING p::text::d6.prio;
+DROP TYPE d6.prio_old;
 ALTER DOMAIN d6.posint SET DEFAULT 1;
 ALTER DOMAIN d6.posint ADD CONSTRAINT posint_small CHECK (VALUE < 1000);
 CREATE DOMAIN d6.code AS varchar(5) COLLATE "C" NOT NULL;

@@ -36,6 +36,12 @@
 
 /* ---------- types ---------- */
 
+/*
+ * What a type change does to the values, as the data-loss guard judges it
+ * (analyze.c): a conversion it cannot tell keeps every value destroys
+ * data, and so is destructive here too, or a generated migration would be
+ * refused by the guard without data_loss_ok.
+ */
 typedef enum TypeChange
 {
 	TYPE_NARROWS,				/* or not known to keep every value */
@@ -121,6 +127,14 @@ type_change(const char *from, const char *to)
 		return TYPE_WIDENS;
 	if ((int_rank(fname) == 1 || int_rank(fname) == 2 ||
 		 strcmp(fname, "real") == 0) && strcmp(tname, "double precision") == 0)
+		return TYPE_WIDENS;
+	if ((strcmp(fname, "date") == 0 &&
+		 (strcmp(tname, "timestamp without time zone") == 0 ||
+		  strcmp(tname, "timestamp with time zone") == 0)) ||
+		(strcmp(fname, "timestamp without time zone") == 0 &&
+		 strcmp(tname, "timestamp with time zone") == 0) ||
+		(strcmp(fname, "time without time zone") == 0 &&
+		 strcmp(tname, "time with time zone") == 0))
 		return TYPE_WIDENS;
 	return TYPE_NARROWS;
 }
@@ -828,12 +842,13 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 							 strchr(type, '[') ? "[]" : "", type);
 		else if (type_changes && change == TYPE_NARROWS)
 			using = psprintf(" USING %s::%s", name, type);
-		destructive = from->retype_via_text ? from->retype_loses :
-			type_changes && change == TYPE_NARROWS;
+		/* through text: the guard cannot tell that it keeps every value */
+		destructive = from->retype_via_text ||
+			(type_changes && change == TYPE_NARROWS);
 		if (from->retype_via_text)
 			note = from->retype_loses ?
 				"its type is rewritten without some values: rows that hold one make it fail; rewrites the table under ACCESS EXCLUSIVE" :
-				"its type is rewritten; rewrites the table under ACCESS EXCLUSIVE";
+				"its type is rewritten: every value is kept, but converted through text, which the data-loss guard counts as destroying; rewrites the table under ACCESS EXCLUSIVE";
 		else if (!type_changes || change == TYPE_COERCIBLE)
 			note = type_changes ? "no rewrite: the new type takes every value as it is" :
 				"the collation changes: rebuilds the column's indexes under ACCESS EXCLUSIVE";
@@ -897,8 +912,15 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		}
 		else if (ti == NULL)
 		{
-			diff_add(a, psprintf("ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;", rel,
-								 name), "drops its sequence");
+			char	   *sql = psprintf("ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;",
+									   rel, name);
+			DiffStatement *s;
+
+			if (ctx->allow_drop)
+				s = diff_add(a, sql, "drops its sequence, and the sequence's state");
+			else
+				s = diff_add_skipped(a, sql, "drops its sequence, and the sequence's state");
+			s->destructive = true;
 			diff_releases(a, from);
 			if (from->identity_sequence)
 				diff_drops(ctx, a, from->identity_sequence);
