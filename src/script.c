@@ -158,6 +158,7 @@ static const char *const own_functions[] = {
 	"migrate_plan",
 	"migrate_verify",
 	"migrate_accept_drift",
+	"migrate_changed",
 	NULL
 };
 
