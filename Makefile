@@ -46,3 +46,20 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies
 $(OBJS): $(wildcard src/*.h)
+
+# The client program pg_migrate (SPEC §11) is built and installed with the
+# extension.  PGXS builds one module or one program per Makefile, so it has
+# its own, src/pg_migrate/Makefile, which these targets run, as pg_repack
+# arranges its bin/ beside its lib/.
+CLIENT_DIR = src/pg_migrate
+
+all: client-all
+install: client-install
+installdirs: client-installdirs
+uninstall: client-uninstall
+clean: client-clean
+
+client-all client-install client-installdirs client-uninstall client-clean:
+	$(MAKE) -C $(CLIENT_DIR) $(patsubst client-%,%,$@)
+
+.PHONY: client-all client-install client-installdirs client-uninstall client-clean
