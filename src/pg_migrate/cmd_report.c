@@ -225,7 +225,8 @@ done:
 	if (opts->json)
 	{
 		json_notices(json);
-		json_error(json);
+		json_errors(json);
+		appendPQExpBuffer(json, ",\n\"exit_status\": %d", status);
 		write_json(json);
 	}
 	destroyPQExpBuffer(json);

@@ -20,7 +20,9 @@
 
 #include "pg_migrate.h"
 
-ServerError last_error;
+ErrorRecord *errors = NULL;
+int			nerrors = 0;
+static int	errors_size = 0;
 
 static bool notices_quiet = false;
 static bool notices_collect = false;
@@ -96,6 +98,29 @@ notice_receiver(void *arg, const PGresult *res)
 		fprintf(stderr, "%s", PQresultErrorMessage(res));
 }
 
+static ErrorRecord *
+new_error(void)
+{
+	if (nerrors == errors_size)
+	{
+		errors_size = errors_size ? errors_size * 2 : 8;
+		errors = pg_realloc(errors, sizeof(ErrorRecord) * errors_size);
+	}
+	memset(&errors[nerrors], 0, sizeof(ErrorRecord));
+	return &errors[nerrors++];
+}
+
+/* record_error: an error of pg_migrate's own (a file's problem...) */
+void
+record_error(const char *file, const char *message)
+{
+	ErrorRecord *e = new_error();
+
+	e->file = file ? pg_strdup(file) : NULL;
+	e->severity = pg_strdup("ERROR");
+	e->message = pg_strdup(message);
+}
+
 static char *
 copy_field(const PGresult *res, int code)
 {
@@ -110,15 +135,16 @@ report_result_error(const PGresult *res)
 {
 	const char *msg = PQresultErrorMessage(res);
 
-	last_error.set = true;
-	last_error.severity = copy_field(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	last_error.sqlstate = copy_field(res, PG_DIAG_SQLSTATE);
-	last_error.message = copy_field(res, PG_DIAG_MESSAGE_PRIMARY);
-	last_error.detail = copy_field(res, PG_DIAG_MESSAGE_DETAIL);
-	last_error.hint = copy_field(res, PG_DIAG_MESSAGE_HINT);
-	last_error.context = copy_field(res, PG_DIAG_CONTEXT);
-	if (last_error.message == NULL)
-		last_error.message = pg_strdup(msg);
+	ErrorRecord *e = new_error();
+
+	e->severity = copy_field(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	e->sqlstate = copy_field(res, PG_DIAG_SQLSTATE);
+	e->message = copy_field(res, PG_DIAG_MESSAGE_PRIMARY);
+	e->detail = copy_field(res, PG_DIAG_MESSAGE_DETAIL);
+	e->hint = copy_field(res, PG_DIAG_MESSAGE_HINT);
+	e->context = copy_field(res, PG_DIAG_CONTEXT);
+	if (e->message == NULL)
+		e->message = pg_strdup(msg);
 	fprintf(stderr, "%s", msg);
 }
 
@@ -131,8 +157,7 @@ result_ok(PGconn *conn, PGresult *res)
 		return true;
 	if (res == NULL)
 	{
-		last_error.set = true;
-		last_error.message = pg_strdup(PQerrorMessage(conn));
+		record_error(NULL, PQerrorMessage(conn));
 		fprintf(stderr, "%s", PQerrorMessage(conn));
 	}
 	else
@@ -246,8 +271,7 @@ connect_database(const Options *opts, const char *dbname)
 		while (len > 0 && msg[len - 1] == '\n')
 			msg[--len] = '\0';
 		pg_log_error("%s", msg);
-		last_error.set = true;
-		last_error.message = msg;
+		record_error(NULL, msg);
 		PQfinish(conn);
 		return NULL;
 	}
@@ -282,9 +306,8 @@ probe_server(Server *server, const char *dbname)
 		pg_log_error("the extension \"migrate\" is not installed in database \"%s\"",
 					 dbname ? dbname : PQdb(server->conn));
 		pg_log_error_hint("A superuser installs it there with CREATE EXTENSION migrate.");
-		last_error.set = true;
-		last_error.message = psprintf("the extension \"migrate\" is not installed in database \"%s\"",
-									  dbname ? dbname : PQdb(server->conn));
+		record_error(NULL, psprintf("the extension \"migrate\" is not installed in database \"%s\"",
+									dbname ? dbname : PQdb(server->conn)));
 		PQclear(res);
 		return false;
 	}

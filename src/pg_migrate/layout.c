@@ -88,6 +88,7 @@ problem(MigrationSet *set, const char *file, const char *fmt,...)
 		pg_log_error("%s: %s", file, buf);
 	else
 		pg_log_error("%s", buf);
+	record_error(file, buf);
 	set->problems++;
 }
 

@@ -141,25 +141,35 @@ print_json_rows(const PGresult *res, PQExpBuffer out)
 	appendPQExpBufferStr(out, PQntuples(res) ? "\n]" : "]");
 }
 
-/* , "error": {...} if the server (or the connection) reported one */
+/* , "errors": [...], what the server and pg_migrate reported */
 void
-json_error(PQExpBuffer out)
+json_errors(PQExpBuffer out)
 {
-	if (!last_error.set)
-		return;
-	appendPQExpBufferStr(out, ",\n\"error\": {\"severity\": ");
-	json_string(out, last_error.severity);
-	appendPQExpBufferStr(out, ", \"sqlstate\": ");
-	json_string(out, last_error.sqlstate);
-	appendPQExpBufferStr(out, ", \"message\": ");
-	json_string(out, last_error.message);
-	appendPQExpBufferStr(out, ", \"detail\": ");
-	json_string(out, last_error.detail);
-	appendPQExpBufferStr(out, ", \"hint\": ");
-	json_string(out, last_error.hint);
-	appendPQExpBufferStr(out, ", \"context\": ");
-	json_string(out, last_error.context);
-	appendPQExpBufferChar(out, '}');
+	int			i;
+
+	appendPQExpBufferStr(out, ",\n\"errors\": [");
+	for (i = 0; i < nerrors; i++)
+	{
+		ErrorRecord *e = &errors[i];
+
+		appendPQExpBufferStr(out, i ? ",\n  " : "\n  ");
+		appendPQExpBufferStr(out, "{\"severity\": ");
+		json_string(out, e->severity);
+		appendPQExpBufferStr(out, ", \"sqlstate\": ");
+		json_string(out, e->sqlstate);
+		appendPQExpBufferStr(out, ", \"message\": ");
+		json_string(out, e->message);
+		appendPQExpBufferStr(out, ", \"detail\": ");
+		json_string(out, e->detail);
+		appendPQExpBufferStr(out, ", \"hint\": ");
+		json_string(out, e->hint);
+		appendPQExpBufferStr(out, ", \"context\": ");
+		json_string(out, e->context);
+		appendPQExpBufferStr(out, ", \"file\": ");
+		json_string(out, e->file);
+		appendPQExpBufferChar(out, '}');
+	}
+	appendPQExpBufferStr(out, nerrors ? "\n]" : "]");
 }
 
 /* , "notices": [...], the server's notices of this run */

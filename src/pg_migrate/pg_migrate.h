@@ -197,19 +197,21 @@ typedef struct Server
 	bool		has_import;
 } Server;
 
-/* The last error the server reported, for --json */
-typedef struct ServerError
+/* An error reported, by the server or about a file, for --json */
+typedef struct ErrorRecord
 {
-	bool		set;
+	char	   *file;			/* the file it is about, or NULL */
 	char	   *severity;
 	char	   *sqlstate;
 	char	   *message;
 	char	   *detail;
 	char	   *hint;
 	char	   *context;
-} ServerError;
+} ErrorRecord;
 
-extern ServerError last_error;
+extern ErrorRecord *errors;
+extern int	nerrors;
+extern void record_error(const char *file, const char *message);
 
 extern PGconn *connect_database(const Options *opts, const char *dbname);
 extern bool probe_server(Server *server, const char *dbname);
@@ -243,7 +245,7 @@ extern bool register_migrations(PGconn *conn, const Server *server,
 extern void print_table(const PGresult *res, const char *skip);
 extern void print_json_rows(const PGresult *res, PQExpBuffer out);
 extern void json_string(PQExpBuffer out, const char *s);
-extern void json_error(PQExpBuffer out);
+extern void json_errors(PQExpBuffer out);
 extern void json_notices(PQExpBuffer out);
 extern void json_registration(PQExpBuffer out, const RegisterResult *r);
 extern void write_json(PQExpBuffer out);
