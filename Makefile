@@ -4,11 +4,16 @@ MODULE_big = migrate
 OBJS = \
 	src/migrate.o \
 	src/guard.o \
+	src/writer_lock.o \
 	src/version.o \
 	src/script.o \
 	src/catalog.o \
 	src/catalog_load.o \
 	src/execute.o \
+	src/deploy.o \
+	src/stepwise.o \
+	src/toplevel.o \
+	src/resume.o \
 	src/target.o \
 	src/analyze.o \
 	src/plan.o \
@@ -29,10 +34,10 @@ EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security changed
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy changed
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
-ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept
+ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept deploy_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 TAP_TESTS = 1

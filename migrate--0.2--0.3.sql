@@ -313,6 +313,26 @@ BEGIN
     END LOOP;
 END
 $$;
+/*
+ * CALL migrate_deploy() and migrate_undeploy(): procedures, called at top
+ * level, that commit after each migration and run non-transactional ones
+ * statement by statement (SPEC §10).
+ */
+CREATE PROCEDURE migrate_deploy(target text DEFAULT 'head',
+                                allow_data_loss boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_deploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate_deploy(text, boolean)
+    IS 'apply pending migrations up to target, each committed on its own; resumes an interrupted one';
+REVOKE ALL ON PROCEDURE migrate_deploy(text, boolean) FROM PUBLIC;
+
+CREATE PROCEDURE migrate_undeploy(target text DEFAULT '-1',
+                                  allow_data_loss boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_undeploy'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate_undeploy(text, boolean)
+    IS 'roll back applied migrations down to target, each committed on its own; resumes an interrupted one';
+REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
 
 /*
  * For the client program pg_migrate (SPEC §11).  A deploy job registers

@@ -535,12 +535,16 @@ analyze_drop(Analysis *an, DropStmt *stmt)
 					RangeVar   *rv = makeRangeVarFromNameList((List *) obj);
 					Oid			table = index_table(rv);
 
-					e = add_effect(an, rv, AccessExclusiveLock);
+					LOCKMODE	mode = stmt->concurrent ?
+					ShareUpdateExclusiveLock : AccessExclusiveLock;
+
+					e = add_effect(an, rv, mode);
 					if (OidIsValid(table))
 					{
-						MigrateEffect *t = add_effect_oid(an, table, AccessExclusiveLock);
+						MigrateEffect *t = add_effect_oid(an, table, mode);
 
-						set_advice(t, "DROP INDEX locks its table against reads and writes; DROP INDEX CONCURRENTLY (outside a migration) does not.");
+						if (!stmt->concurrent)
+							set_advice(t, "DROP INDEX locks its table against reads and writes; DROP INDEX CONCURRENTLY in a migration registered with transactional => false does not.");
 					}
 					break;
 				}
@@ -936,6 +940,7 @@ migrate_analyze(Node *stmt, List **created)
 	Analysis	an;
 	MigrateEffect *e;
 	ListCell   *lc;
+	bool		concurrently;
 
 	an.effects = NIL;
 	an.created = created;
@@ -949,9 +954,16 @@ migrate_analyze(Node *stmt, List **created)
 			{
 				IndexStmt  *idx = (IndexStmt *) stmt;
 
+				if (idx->concurrent)
+				{
+					e = add_effect(&an, idx->relation, ShareUpdateExclusiveLock);
+					e->scans = true;
+					set_advice(e, "CREATE INDEX CONCURRENTLY lets reads and writes go on; it waits for the transactions that use the table, then for every older snapshot, each wait bounded by migrate.lock_timeout.");
+					break;
+				}
 				e = add_effect(&an, idx->relation, ShareLock);
 				e->scans = true;
-				set_advice(e, "CREATE INDEX blocks writes while it builds; on a big table build it with CREATE INDEX CONCURRENTLY outside a migration, then register CREATE INDEX IF NOT EXISTS.");
+				set_advice(e, "CREATE INDEX blocks writes while it builds; on a big table build it with CREATE INDEX CONCURRENTLY in a migration registered with transactional => false.");
 				break;
 			}
 		case T_DropStmt:
@@ -997,19 +1009,27 @@ migrate_analyze(Node *stmt, List **created)
 					add_effect(&an, NULL, NoLock);
 					break;
 				}
+				concurrently = false;
+				foreach(lc, ri->params)
+					if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+					concurrently = true;
 				if (ri->kind == REINDEX_OBJECT_INDEX)
 				{
 					Oid			table = index_table(ri->relation);
 
-					add_effect(&an, ri->relation, AccessExclusiveLock);
+					add_effect(&an, ri->relation, concurrently ?
+							   ShareUpdateExclusiveLock : AccessExclusiveLock);
 					if (!OidIsValid(table))
 						break;
-					e = add_effect_oid(&an, table, ShareLock);
+					e = add_effect_oid(&an, table, concurrently ?
+									   ShareUpdateExclusiveLock : ShareLock);
 				}
 				else
-					e = add_effect(&an, ri->relation, ShareLock);
+					e = add_effect(&an, ri->relation, concurrently ?
+								   ShareUpdateExclusiveLock : ShareLock);
 				e->scans = true;
-				set_advice(e, "REINDEX blocks writes; REINDEX CONCURRENTLY (outside a migration) does not.");
+				if (!concurrently)
+					set_advice(e, "REINDEX blocks writes; REINDEX CONCURRENTLY in a migration registered with transactional => false does not.");
 				break;
 			}
 		case T_RefreshMatViewStmt:

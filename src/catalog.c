@@ -59,6 +59,11 @@ typedef enum CatalogQuery
 	Q_LOG_DDL,
 	Q_LOG_DROP,
 	Q_STATE_CHANGED,
+	Q_PROGRESS_GET,
+	Q_PROGRESS_START,
+	Q_PROGRESS_STEP,
+	Q_PROGRESS_ERROR,
+	Q_PROGRESS_END,
 	NUM_QUERIES
 } CatalogQuery;
 
@@ -67,6 +72,7 @@ typedef struct CatalogQueryDef
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[8];
+	bool		custom;			/* planned for its arguments each time */
 } CatalogQueryDef;
 
 static const CatalogQueryDef queries[NUM_QUERIES] = {
@@ -159,14 +165,14 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		" USING unnest($1::oid[], $2::oid[]) o (owner_class, owner_oid)"
 		" WHERE s.owner_class = o.owner_class AND s.owner_oid = o.owner_oid"
 		" RETURNING s.kind, s.identity, s.definition",
-		2, {OIDARRAYOID, OIDARRAYOID}
+		2, {OIDARRAYOID, OIDARRAYOID}, true
 	},
 	[Q_DELETE_SNAPSHOT_KEYS] = {
 		"DELETE FROM migrate.schema_snapshot s"
 		" USING unnest($1::text[], $2::text[]) k (kind, identity)"
 		" WHERE s.kind = k.kind AND s.identity = k.identity"
 		" RETURNING s.kind, s.identity, s.definition",
-		2, {TEXTARRAYOID, TEXTARRAYOID}
+		2, {TEXTARRAYOID, TEXTARRAYOID}, true
 	},
 	[Q_SET_REFERENCE] = {
 		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp(),"
@@ -240,6 +246,33 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		"UPDATE migrate.state_serial SET serial = serial OPERATOR(pg_catalog.+) 1",
 		0, {0}
 	},
+	[Q_PROGRESS_GET] = {
+		"SELECT script, checksum, statements, done, statement_xid::text"
+		" FROM migrate.progress WHERE id = $1",
+		1, {TEXTOID}
+	},
+	[Q_PROGRESS_START] = {
+		"INSERT INTO migrate.progress (id, script, checksum, statements, done,"
+		" started_at, updated_at, by)"
+		" VALUES ($1, $2, $3, $4, 0, clock_timestamp(), clock_timestamp(), $5)",
+		5, {TEXTOID, TEXTOID, TEXTOID, INT4OID, NAMEOID}
+	},
+	[Q_PROGRESS_STEP] = {
+		"UPDATE migrate.progress SET done = $2,"
+		" statement_xid = CASE WHEN $3 THEN pg_catalog.pg_current_xact_id() END,"
+		" updated_at = clock_timestamp(), error = NULL"
+		" WHERE id = $1",
+		3, {TEXTOID, INT4OID, BOOLOID}
+	},
+	[Q_PROGRESS_ERROR] = {
+		"UPDATE migrate.progress SET error = $2, updated_at = clock_timestamp()"
+		" WHERE id = $1",
+		2, {TEXTOID, TEXTOID}
+	},
+	[Q_PROGRESS_END] = {
+		"DELETE FROM migrate.progress WHERE id = $1",
+		1, {TEXTOID}
+	},
 };
 
 static SPIPlanPtr plans[NUM_QUERIES];
@@ -284,8 +317,15 @@ run_query(CatalogQuery q, Datum *values, const char *nulls, bool read_only)
 
 	if (plans[q] == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(queries[q].sql, queries[q].nargs,
-									   (Oid *) queries[q].argtypes);
+		/*
+		 * The deletes from the drift reference are planned for the arrays
+		 * they get, each time: a plan made once, when the reference was
+		 * small, would go on scanning all of it as it grows.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(queries[q].sql, queries[q].nargs,
+											  (Oid *) queries[q].argtypes,
+											  queries[q].custom ?
+											  CURSOR_OPT_CUSTOM_PLAN : 0);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
@@ -884,5 +924,105 @@ migrate_catalog_state_changed(void)
 		return;
 	owner_begin(&oc);
 	(void) run_query(Q_STATE_CHANGED, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_progress_get: how far a deploy got through the script of
+ * migration id that it started and did not finish (SPEC §10); false if it
+ * has not started one.
+ */
+bool
+migrate_catalog_progress_get(const char *id, MigrateProgress *progress)
+{
+	OwnerContext oc;
+	Datum		arg = CStringGetTextDatum(id);
+	bool		found = false;
+
+	owner_begin(&oc);
+	(void) run_query(Q_PROGRESS_GET, &arg, NULL, false);
+	MemoryContextSwitchTo(oc.caller_cxt);
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *xid;
+
+		found = true;
+		progress->kind = strcmp(get_text(tup, desc, 1), "down") == 0 ?
+			MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
+		progress->checksum = get_text(tup, desc, 2);
+		progress->statements = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		progress->done = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		xid = get_text(tup, desc, 5);
+		progress->statement_xid = xid == NULL ? InvalidTransactionId :
+			(TransactionId) (strtou64(xid, NULL, 10) & 0xFFFFFFFF);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	owner_end(&oc);
+	return found;
+}
+
+/* migrate_catalog_progress_start: a deploy starts the script of id */
+void
+migrate_catalog_progress_start(const char *id, MigrateScriptKind kind,
+							   const char *checksum, int statements)
+{
+	OwnerContext oc;
+	Datum		values[5];
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(kind == MIGRATE_SCRIPT_DOWN ? "down" : "up");
+	values[2] = CStringGetTextDatum(checksum);
+	values[3] = Int32GetDatum(statements);
+	values[4] = NameGetDatum(&oc.caller);
+	(void) run_query(Q_PROGRESS_START, values, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_progress_step: done statements of the script of id are
+ * committed; with starting, the next one is about to start, in a
+ * transaction of its own that this one (whose id is recorded) precedes.
+ */
+void
+migrate_catalog_progress_step(const char *id, int done, bool starting)
+{
+	OwnerContext oc;
+	Datum		values[3];
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = Int32GetDatum(done);
+	values[2] = BoolGetDatum(starting);
+	(void) run_query(Q_PROGRESS_STEP, values, NULL, false);
+	owner_end(&oc);
+}
+
+/* migrate_catalog_progress_error: what stopped the script of id */
+void
+migrate_catalog_progress_error(const char *id, const char *message)
+{
+	OwnerContext oc;
+	Datum		values[2];
+
+	owner_begin(&oc);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(message);
+	(void) run_query(Q_PROGRESS_ERROR, values, NULL, false);
+	owner_end(&oc);
+}
+
+/* migrate_catalog_progress_end: the script of id is done */
+void
+migrate_catalog_progress_end(const char *id)
+{
+	OwnerContext oc;
+	Datum		arg = CStringGetTextDatum(id);
+
+	owner_begin(&oc);
+	(void) run_query(Q_PROGRESS_END, &arg, NULL, false);
 	owner_end(&oc);
 }

@@ -89,6 +89,8 @@ static struct
 	List	   *created_cols;	/* columns it added, CreatedColumn * */
 	List	   *own_xids;		/* transactions of the call already ended */
 	CommandId	first_cid;		/* the call's first command */
+	List	   *altered;		/* relations altered in this transaction */
+	List	   *rewritten;		/* relations rewritten by an ended one */
 	/* the migration running */
 	const char *id;
 	MigrateScriptKind kind;
@@ -100,6 +102,8 @@ static struct
 	List	   *defaults;		/* DroppedDefault *, by this statement */
 	MemoryContextCallback gone; /* guard.cxt is gone: forget it all */
 }			guard;
+
+static void refuse(ErrorData *later) pg_attribute_noreturn();
 
 static void
 guard_gone(void *arg)
@@ -225,7 +229,85 @@ own_rows(Relation rel, MigrateOwnRows *own)
 {
 	own->first_cid = guard.first_cid;
 	own->own_xids = guard.own_xids;
-	own->trust_xmin = rel->rd_firstRelfilenodeSubid == InvalidSubTransactionId;
+	own->trust_xmin = rel->rd_firstRelfilenodeSubid == InvalidSubTransactionId &&
+		!list_member_oid(guard.rewritten, RelationGetRelid(rel));
+}
+
+/*
+ * migrate_dataloss_altered: the server altered relation relid while a
+ * migration runs (a rewrite, if any, is known when the transaction ends).
+ */
+void
+migrate_dataloss_altered(Oid relid)
+{
+	MemoryContext old;
+
+	if (!guard.in_call || list_member_oid(guard.altered, relid))
+		return;
+	old = MemoryContextSwitchTo(guard.cxt);
+	guard.altered = lappend_oid(guard.altered, relid);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * migrate_dataloss_committing: a deploy is about to commit a transaction
+ * of its own (SPEC §10).  What that transaction wrote stays the call's own
+ * in the transactions to come: its id and those of its committed
+ * subtransactions join the call's, and the relations it rewrote (whose
+ * rows then all carry its id, like rows it wrote) are remembered as not to
+ * be told apart by who wrote them.  Everything the next transaction writes
+ * is the call's.
+ */
+void
+migrate_dataloss_committing(void)
+{
+	TransactionId xid = GetCurrentTransactionIdIfAny();
+	TransactionId *children;
+	MemoryContext old;
+	ListCell   *lc;
+	int			n;
+	int			i;
+
+	if (!guard.in_call)
+		return;
+	old = MemoryContextSwitchTo(guard.cxt);
+	if (TransactionIdIsValid(xid))
+	{
+		guard.own_xids = lappend_oid(guard.own_xids, (Oid) xid);
+		n = xactGetCommittedChildren(&children);
+		for (i = 0; i < n; i++)
+			guard.own_xids = lappend_oid(guard.own_xids, (Oid) children[i]);
+	}
+	foreach(lc, guard.altered)
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), NoLock);
+
+		if (rel == NULL)
+			continue;
+		if (rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId &&
+			!list_member_oid(guard.rewritten, RelationGetRelid(rel)))
+			guard.rewritten = lappend_oid(guard.rewritten, RelationGetRelid(rel));
+		relation_close(rel, NoLock);
+	}
+	list_free(guard.altered);
+	guard.altered = NIL;
+	guard.first_cid = FirstCommandId;
+	MemoryContextSwitchTo(old);
+}
+
+/* migrate_dataloss_found: has the call found a loss so far? */
+bool
+migrate_dataloss_found(void)
+{
+	return guard.in_call && guard.findings != NIL;
+}
+
+/* migrate_dataloss_refuse_found: refuse now what the call found, if any */
+void
+migrate_dataloss_refuse_found(void)
+{
+	if (migrate_dataloss_found())
+		refuse(NULL);
 }
 
 /* Rows of rel that would be lost: found, if any */
@@ -507,6 +589,7 @@ migrate_dataloss_truncated(Oid relid)
 	Relation	rel;
 	MemoryContext old;
 
+	migrate_dataloss_altered(relid);
 	if (!watching() || created_rel(relid) ||
 		list_member_oid(guard.truncated, relid))
 		return;

@@ -70,5 +70,11 @@ extern void migrate_dataloss_reset(const MigrateDataLossMark *mark);
 extern void migrate_dataloss_created(Oid classid, Oid objid, int subid);
 extern void migrate_dataloss_dropped(Oid classid, Oid objid, int subid);
 extern void migrate_dataloss_truncated(Oid relid);
+extern void migrate_dataloss_altered(Oid relid);
+
+/* A deploy commits as it goes (SPEC §10) */
+extern void migrate_dataloss_committing(void);
+extern bool migrate_dataloss_found(void);
+extern void migrate_dataloss_refuse_found(void);
 
 #endif							/* MIGRATE_DATALOSS_H */

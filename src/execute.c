@@ -184,10 +184,14 @@ migrate_run_script(const char *id, MigrateScriptKind kind, const char *sql,
 	migrate_exec_end(&st);
 }
 
-/* Run one migration, record it, and say so in a NOTICE. */
-static void
-run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
-		int total)
+/*
+ * migrate_run_one: run one migration in the current transaction, record
+ * it, and say so in a NOTICE; caller names the entry point in
+ * pg_stat_activity.
+ */
+void
+migrate_run_one(const MigrateEntry *e, bool rollback, bool allow_data_loss,
+				int step, int total, const char *caller)
 {
 	MigrateScriptKind kind = rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP;
 	MigrateRow *row;
@@ -213,8 +217,7 @@ run_one(MigrateEntry *e, bool rollback, bool allow_data_loss, int step,
 	script = migrate_script_parse(e->id, kind, sql, row->transactional);
 
 	snprintf(activity, sizeof(activity), "%s: %s (%d of %d)",
-			 rollback ? "migrate_rollback" : "migrate_apply", e->id, step,
-			 total);
+			 caller, e->id, step, total);
 	pgstat_report_activity(STATE_RUNNING, activity);
 
 	started = GetCurrentTimestamp();
@@ -279,8 +282,9 @@ run_all(const MigrateCatalog *cat, List *chosen, bool rollback, bool allow_data_
 	foreach(lc, chosen)
 	{
 		MemoryContextSwitchTo(percxt);
-		run_one(&cat->entries[lfirst_int(lc)], rollback, allow_data_loss,
-				++step, list_length(chosen));
+		migrate_run_one(&cat->entries[lfirst_int(lc)], rollback,
+						allow_data_loss, ++step, list_length(chosen),
+						rollback ? "migrate_rollback" : "migrate_apply");
 		MemoryContextSwitchTo(outer);
 		MemoryContextReset(percxt);
 	}
@@ -356,6 +360,23 @@ run_all_cb(void *arg)
 }
 
 /*
+ * migrate_execute_failed: in the PG_CATCH of a call that runs migrations
+ * (cxt is the caller's memory): the drift record is forgotten, and the
+ * error goes on, or the data-loss refusal if losses were found before it.
+ */
+void
+migrate_execute_failed(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	migrate_drift_forget();
+	migrate_dataloss_fail_call(edata);
+}
+
+/*
  * migrate_execute: apply (or roll back) the chosen migrations, in the
  * order given, refusing statements that would destroy data unless the call
  * or the migration allows it.  A dry run does the same inside a
@@ -389,13 +410,7 @@ migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback, bool dry
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		migrate_drift_forget();
-		migrate_dataloss_fail_call(edata);
+		migrate_execute_failed(cxt);
 	}
 	PG_END_TRY();
 	migrate_dataloss_end_call();

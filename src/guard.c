@@ -14,6 +14,8 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
@@ -25,6 +27,8 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/fmgroids.h"
+#include "tcop/pquery.h"
+#include "utils/portal.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -92,41 +96,45 @@ migrate_check_extension(const char *id)
 				 errhint("Drop the extension outside migrations.")));
 }
 
-/*
- * migrate_writer_lock_relid: the table every writer locks, migrate.writer_lock,
- * or InvalidOid in a database whose extension is not yet updated to 0.3.
- */
-Oid
-migrate_writer_lock_relid(void)
+/* No entry point runs from inside a migration script (SPEC §6.7) */
+static void
+refuse_in_script(const char *funcname)
 {
-	Oid			nsp = get_namespace_oid("migrate", true);
+	if (script_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot be called from inside a migration script",
+						funcname),
+				 errdetail("Migration scripts are run by the extension, which keeps the migration state itself."),
+				 errhint("Remove the call from the migration script.")));
+}
 
-	return OidIsValid(nsp) ? get_relname_relid("writer_lock", nsp) : InvalidOid;
+/* Writers run on the primary */
+static void
+refuse_in_recovery(const char *funcname)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot run during recovery", funcname),
+				 errdetail("This server is a standby or is still recovering; migrations are applied on the primary and reach standbys through WAL."),
+				 errhint("Run it on the primary server.  migrate_status() and migrate_current() work here.")));
 }
 
 /*
- * The lock that serializes writers, held to the end of the transaction: a
- * plain lock wait, which lock_timeout bounds and pg_locks shows.  It is
- * ExclusiveLock on migrate.writer_lock, a table no other role can reach
- * (SPEC §14): unlike an advisory lock, nobody without the extension's grants
- * can take it and hold every deploy back.  A database still at 0.1 or 0.2
- * has no such table and keeps the advisory lock of those versions until
- * ALTER EXTENSION migrate UPDATE.
+ * Writers run under READ COMMITTED: a snapshot older than the writers' lock
+ * could not see the work of a concurrent deploy.
  */
 static void
-lock_writers(void)
+refuse_snapshot_isolation(const char *funcname, const char *hint)
 {
-	Oid			relid = migrate_writer_lock_relid();
-	LOCKTAG		tag;
-
-	if (OidIsValid(relid))
-	{
-		LockRelationOid(relid, ExclusiveLock);
-		return;
-	}
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, MIGRATE_LOCK_KEY1,
-						 MIGRATE_LOCK_KEY2, 2);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("%s requires the READ COMMITTED isolation level",
+						funcname),
+				 errdetail("Under REPEATABLE READ or SERIALIZABLE its snapshot could not see the work of a concurrent deploy."),
+				 errhint("%s", hint)));
 }
 
 /*
@@ -137,37 +145,20 @@ lock_writers(void)
 void
 migrate_enter(const char *funcname, bool writer)
 {
-	if (script_depth > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s cannot be called from inside a migration script",
-						funcname),
-				 errdetail("Migration scripts are run by migrate_apply() and migrate_rollback(), which keep the migration state themselves."),
-				 errhint("Remove the call from the migration script.")));
-
+	refuse_in_script(funcname);
 	if (writer)
 	{
-		if (RecoveryInProgress())
-			ereport(ERROR,
-					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-					 errmsg("%s cannot run during recovery", funcname),
-					 errdetail("This server is a standby or is still recovering; migrations are applied on the primary and reach standbys through WAL."),
-					 errhint("Run it on the primary server.  migrate_status() and migrate_current() work here.")));
+		refuse_in_recovery(funcname);
 		PreventCommandIfReadOnly(funcname);
-		if (IsolationUsesXactSnapshot())
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-					 errmsg("%s requires the READ COMMITTED isolation level",
-							funcname),
-					 errdetail("Under REPEATABLE READ or SERIALIZABLE its snapshot could not see the work of a concurrent deploy."),
-					 errhint("Run it in a READ COMMITTED transaction.")));
+		refuse_snapshot_isolation(funcname,
+								  "Run it in a READ COMMITTED transaction.");
 	}
 
 	extension_owner = InvalidOid;
 	(void) migrate_extension_owner();
 
 	if (writer)
-		lock_writers();
+		migrate_lock_writers(funcname);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -176,6 +167,79 @@ migrate_enter(const char *funcname, bool writer)
 void
 migrate_leave(void)
 {
+	SPI_finish();
+}
+
+/*
+ * Is the procedure of fcinfo the statement the active portal runs, a CALL
+ * of its own, rather than called from a function, a DO block or another
+ * procedure (which runs in a portal of its own statement)?
+ */
+static bool
+called_as_statement(FunctionCallInfo fcinfo)
+{
+	PlannedStmt *ps;
+	CallStmt   *call;
+
+	if (ActivePortal == NULL || list_length(ActivePortal->stmts) != 1)
+		return false;
+	ps = linitial_node(PlannedStmt, ActivePortal->stmts);
+	if (ps->commandType != CMD_UTILITY || ps->utilityStmt == NULL ||
+		!IsA(ps->utilityStmt, CallStmt))
+		return false;
+	call = (CallStmt *) ps->utilityStmt;
+	return call->funcexpr != NULL &&
+		call->funcexpr->funcid == fcinfo->flinfo->fn_oid;
+}
+
+/*
+ * migrate_enter_deploy: the checks of CALL migrate_deploy() and
+ * migrate_undeploy(), which commit as they go (SPEC §10): called as a
+ * statement of its own at top level, outside a transaction block, on a
+ * primary, in READ COMMITTED.  Then the first commit, which lets go of the
+ * snapshot of CALL, and the writers' lock for the session, waited for in a
+ * transaction that holds no snapshot.  SPI is connected non-atomic.
+ */
+void
+migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname)
+{
+	CallContext *call = (CallContext *) fcinfo->context;
+
+	refuse_in_script(funcname);
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot run inside a transaction block", funcname),
+				 errdetail("It commits after each migration."),
+				 errhint("Run CALL %s outside BEGIN ... COMMIT, or use migrate_apply() inside a transaction of your own.",
+						 funcname)));
+	if (call == NULL || !IsA(call, CallContext) || call->atomic ||
+		!called_as_statement(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s must be called as a statement of its own", funcname),
+				 errdetail("It commits after each migration, which it cannot do when called from a function, a DO block or another procedure."),
+				 errhint("Run CALL %s as a top-level statement.", funcname)));
+	refuse_in_recovery(funcname);
+
+	extension_owner = InvalidOid;
+	(void) migrate_extension_owner();
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	SPI_commit();
+
+	/* the transactions to come are the session's defaults */
+	PreventCommandIfReadOnly(funcname);
+	refuse_snapshot_isolation(funcname,
+							  "SET default_transaction_isolation = 'read committed' first.");
+	migrate_lock_writers_for_session();
+}
+
+/* migrate_leave_deploy: the deploy is done */
+void
+migrate_leave_deploy(void)
+{
+	migrate_unlock_writers_for_session();
 	SPI_finish();
 }
 

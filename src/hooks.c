@@ -48,6 +48,8 @@ object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			break;
 		case OAT_POST_ALTER:
 			migrate_protect_object(classId, objectId, subId, "alter");
+			if (classId == RelationRelationId)
+				migrate_dataloss_altered(objectId);
 			migrate_drift_touched(classId, objectId, false);
 			break;
 		case OAT_DROP:

@@ -45,8 +45,8 @@ int			migrate_lock_retries = 5;
  * orders is held by process 123 (AccessShareLock, idle in transaction:
  * SELECT ...)".
  */
-static char *
-describe_blockers(MigrateScript *script, int stmt_no)
+char *
+migrate_describe_blockers(MigrateScript *script, int stmt_no)
 {
 	StringInfoData buf;
 	List	   *created = NIL;
@@ -130,6 +130,8 @@ take_locks_now(MigrateScript *script)
 		Node	   *stmt = script->stmts[i].stmt;
 		ListCell   *lc;
 
+		if (script->stmts[i].skip)
+			continue;
 		if (IsA(stmt, DoStmt) || IsA(stmt, CallStmt))
 			return false;
 		foreach(lc, migrate_analyze(stmt, &created))
@@ -172,9 +174,9 @@ run_under_timeout_cb(void *arg)
 	run_under_timeout(a->st, a->script);
 }
 
-/* Sleep ms milliseconds, interruptibly */
-static void
-backoff_sleep(int ms)
+/* migrate_backoff_sleep: sleep ms milliseconds, interruptibly */
+void
+migrate_backoff_sleep(int ms)
 {
 	TimestampTz end = GetCurrentTimestamp() + (TimestampTz) ms * 1000;
 
@@ -189,6 +191,17 @@ backoff_sleep(int ms)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * migrate_retry_wait_ms: how long to wait before retry attempt + 1 (0
+ * based): migrate.lock_timeout, doubled each time, at most 30 s.
+ */
+int
+migrate_retry_wait_ms(int attempt)
+{
+	return (int) Min((int64) migrate_lock_timeout << Min(attempt, 20),
+					 (int64) MAX_BACKOFF_MS);
 }
 
 /*
@@ -240,7 +253,7 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 		migrate_dataloss_reset(&mark);
 
 		stmt_no = st->stmt_no;
-		blockers = describe_blockers(script, stmt_no);
+		blockers = migrate_describe_blockers(script, stmt_no);
 		if (attempt >= migrate_lock_retries)
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -250,8 +263,7 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 							   stmt_no, migrate_lock_timeout, blockers),
 					 errhint("Apply when the blocking sessions are done, or end them; migrate.lock_timeout and migrate.lock_retries set how long to try.")));
 
-		wait_ms = (int) Min((int64) migrate_lock_timeout << Min(attempt, 20),
-							(int64) MAX_BACKOFF_MS);
+		wait_ms = migrate_retry_wait_ms(attempt);
 		ereport(NOTICE,
 				(errmsg("migration \"%s\": statement %d waited %d ms for a lock, trying again in %d ms (retry %d of %d)",
 						st->id, stmt_no, migrate_lock_timeout, wait_ms,
@@ -260,7 +272,7 @@ migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 		pgstat_report_activity(STATE_RUNNING,
 							   psprintf("%s, waiting to retry after a lock timeout", activity));
 		st->stmt_no = 0;
-		backoff_sleep(wait_ms);
+		migrate_backoff_sleep(wait_ms);
 		pgstat_report_activity(STATE_RUNNING, activity);
 		FreeErrorData(edata);
 	}

@@ -278,8 +278,13 @@ choose_migrations(FunctionCallInfo fcinfo, const char *funcname, bool will_run,
 	if (will_run)
 	{
 		migrate_check_authors(*cat, chosen, rollback);
-		/* migrate_plan() runs what it can of them */
-		if (strcmp(funcname, "migrate_plan()") != 0)
+
+		/*
+		 * migrate_plan() runs what it can of them, migrate_verify() their
+		 * transactional equivalents
+		 */
+		if (strcmp(funcname, "migrate_plan()") != 0 &&
+			strcmp(funcname, "migrate_verify()") != 0)
 			migrate_refuse_nontransactional(*cat, chosen, rollback);
 	}
 	return chosen;
@@ -322,19 +327,6 @@ migrate_apply(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
-/* How many migrations of cat are applied */
-static int
-applied_count(const MigrateCatalog *cat)
-{
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < cat->n; i++)
-		if (cat->entries[i].applied)
-			n++;
-	return n;
-}
-
 /*
  * migrate_rollback(target, dry_run, allow_data_loss)
  *		Roll back applied migrations (SPEC §7).  Version 0.1 declares the
@@ -363,7 +355,7 @@ migrate_rollback(PG_FUNCTION_ARGS)
 	n = migrate_execute(cat, chosen, true, PG_GETARG_BOOL(1), allow_data_loss);
 	if (n > 0 && !PG_GETARG_BOOL(1))
 	{
-		if (n == applied_count(cat))
+		if (n == migrate_applied_count(cat))
 			migrate_drift_check_base();
 		migrate_drift_record();
 	}

@@ -25,6 +25,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "datatype/timestamp.h"
 #include "access/tupdesc.h"
 #include "nodes/pg_list.h"
@@ -60,6 +62,15 @@ extern bool migrate_script_running(void);
 extern void migrate_enter_trigger(void);
 extern Oid	migrate_extension_owner(void);
 extern Oid	migrate_writer_lock_relid(void);
+extern void migrate_enter_deploy(FunctionCallInfo fcinfo, const char *funcname);
+extern void migrate_leave_deploy(void);
+
+/* ---------- writer_lock.c ---------- */
+
+extern void migrate_lock_writers(const char *funcname);
+extern void migrate_lock_writers_for_session(void);
+extern void migrate_unlock_writers_for_session(void);
+extern void migrate_relock_writers_for_session(void);
 extern void migrate_check_extension(const char *id);
 
 /* ---------- version.c ---------- */
@@ -185,6 +196,29 @@ extern void migrate_catalog_delete(const char *id);
 extern void migrate_catalog_mark_applied(const char *id, const char *checksum,
 										 TimestampTz at, int64 usecs);
 extern void migrate_catalog_mark_rolled_back(const char *id);
+
+/* A deploy's progress through a non-transactional migration's script */
+typedef struct MigrateProgress
+{
+	MigrateScriptKind kind;
+	char	   *checksum;		/* of the script being run */
+	int			statements;
+	int			done;			/* committed */
+	TransactionId statement_xid;	/* recorded the start of statement done +
+									 * 1, or invalid */
+} MigrateProgress;
+
+extern bool migrate_catalog_progress_get(const char *id,
+										 MigrateProgress *progress);
+extern void migrate_catalog_progress_start(const char *id,
+										   MigrateScriptKind kind,
+										   const char *checksum,
+										   int statements);
+extern void migrate_catalog_progress_step(const char *id, int done,
+										  bool starting);
+extern void migrate_catalog_progress_error(const char *id,
+										   const char *message);
+extern void migrate_catalog_progress_end(const char *id);
 extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
 extern Schema *migrate_catalog_reference(void);
@@ -277,6 +311,7 @@ extern List *migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *targ
 extern List *migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target);
 extern void migrate_validate(const MigrateCatalog *cat, bool rollback,
 							 bool deploy);
+extern int	migrate_applied_count(const MigrateCatalog *cat);
 extern void migrate_refuse_nontransactional(const MigrateCatalog *cat,
 											List *chosen, bool rollback);
 extern void migrate_check_authors(const MigrateCatalog *cat, List *chosen,
@@ -296,6 +331,10 @@ typedef struct MigrateExecState
 
 extern int	migrate_execute(const MigrateCatalog *cat, List *chosen, bool rollback,
 							bool dry_run, bool allow_data_loss);
+extern void migrate_execute_failed(MemoryContext cxt) pg_attribute_noreturn();
+extern void migrate_run_one(const MigrateEntry *e, bool rollback,
+							bool allow_data_loss, int step, int total,
+							const char *caller);
 extern void migrate_run_script(const char *id, MigrateScriptKind kind,
 							   const char *sql, bool transactional);
 extern void migrate_exec_begin(MigrateExecState *st, const char *id,
@@ -312,6 +351,9 @@ extern void migrate_rolled_back(void (*fn) (void *arg), void *arg);
 
 extern int	migrate_lock_timeout;
 extern int	migrate_lock_retries;
+extern char *migrate_describe_blockers(MigrateScript *script, int stmt_no);
+extern void migrate_backoff_sleep(int ms);
+extern int	migrate_retry_wait_ms(int attempt);
 extern void migrate_run_locked(MigrateExecState *st, MigrateScript *script,
 							   const char *activity);
 

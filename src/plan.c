@@ -329,7 +329,8 @@ plan_migration(PlanContext *pc, MigrateEntry *entry)
 			st.stmt_no = i + 1;
 			st.stmt_line = stmt->line;
 			effects = migrate_analyze(stmt->stmt, &pc->created);
-			if (pc->execute)
+			/* one that runs at top level cannot run here: it is analyzed */
+			if (pc->execute && !stmt->toplevel)
 			{
 				List	   *before = held_relation_locks();
 				List	   *after;

@@ -236,7 +236,8 @@ migrate_protect_created(Oid classid, Oid objid, int subid)
 		migrate_protect_object(classid, objid, subid, "add a column to");
 		return;
 	}
-	old = MemoryContextSwitchTo(TopTransactionContext);
+	/* a statement at top level commits as it goes (CREATE INDEX CONCURRENTLY) */
+	old = MemoryContextSwitchTo(TopMemoryContext);
 	addr = palloc(sizeof(ObjectAddress));
 	addr->classId = classid;
 	addr->objectId = objid;
@@ -286,6 +287,7 @@ migrate_protect_statement_done(void)
 void
 migrate_protect_statement_start(void)
 {
+	list_free_deep(created);
 	created = NIL;
 }
 

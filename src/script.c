@@ -158,6 +158,10 @@ static const char *const own_functions[] = {
 	"migrate_plan",
 	"migrate_verify",
 	"migrate_accept_drift",
+	"migrate_deploy",
+	"migrate_undeploy",
+	"migrate_baseline",
+	"migrate_import",
 	"migrate_changed",
 	NULL
 };

@@ -196,6 +196,19 @@ migrate_validate(const MigrateCatalog *cat, bool rollback, bool deploy)
 				 errhint("Give it an id that sorts after the latest applied migration, or set migrate.allow_out_of_order to on to apply it anyway.")));
 }
 
+/* migrate_applied_count: how many migrations of cat are applied */
+int
+migrate_applied_count(const MigrateCatalog *cat)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < cat->n; i++)
+		if (cat->entries[i].applied)
+			n++;
+	return n;
+}
+
 /*
  * migrate_refuse_nontransactional: migrate_apply() and migrate_rollback()
  * run in the caller's transaction, so they cannot run a migration

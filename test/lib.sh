@@ -152,7 +152,8 @@ _free_port() {
 
 # cluster_start [max_locks_per_transaction]: initdb and start a private
 # cluster, socket only, and export PGHOST PGPORT PGUSER PGDATABASE.  The
-# cluster lives under $CLUSTER_PARENT (default /tmp).
+# cluster lives under $CLUSTER_PARENT (default /tmp).  It runs with fsync,
+# synchronous_commit and full_page_writes off, unless CLUSTER_FSYNC=on.
 cluster_start() {
     local max_locks=${1:-} port out
     [[ -z $CLUSTER_DIR ]] || { echo 'error: a cluster is already running' >&2; return 1; }
@@ -175,9 +176,9 @@ cluster_start() {
 listen_addresses = ''
 unix_socket_directories = '$CLUSTER_DIR'
 port = $port
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = ${CLUSTER_FSYNC:-off}
+synchronous_commit = ${CLUSTER_FSYNC:-off}
+full_page_writes = ${CLUSTER_FSYNC:-off}
 ${max_locks:+max_locks_per_transaction = $max_locks}
 EOF
     as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
