@@ -187,18 +187,21 @@ sub server_has
 	  't';
 }
 
-# schema_of(NODE, DB): migrate_schema() as text, one row a line, without
-# what the tools keep of their own (dbmate's schema_migrations, the schemas
-# sqitch and graphile_migrate)
+# schema_of(NODE, DB, [EXCLUDE]): migrate_schema() as text, one row a line,
+# without what the tools keep of their own (dbmate's schema_migrations,
+# the schemas sqitch and graphile_migrate) and the objects whose identity
+# matches the regular expression EXCLUDE
 sub schema_of
 {
-	my ($node, $db) = @_;
+	my ($node, $db, $exclude) = @_;
+	$exclude //= '^$';
 	return $node->safe_psql(
-		$db, q{
+		$db, qq{
 		SELECT kind || ' ' || identity || ': ' || coalesce(definition, '')
 		  FROM migrate_schema()
-		 WHERE identity !~ '^(sqitch|graphile_migrate)(\.|$)'
-		   AND identity !~ '^public\.schema_migrations'
+		 WHERE identity !~ '^(sqitch|graphile_migrate)(\\.|\$)'
+		   AND identity !~ '^public\\.schema_migrations'
+		   AND identity !~ '$exclude'
 		 ORDER BY kind COLLATE "C", identity COLLATE "C"});
 }
 
