@@ -24,9 +24,9 @@ load_files(const Options *opts, MigrationSet *set)
 {
 	if (read_migrations(opts->dir, opts->format, set))
 		return true;
-	if (set->n == 0 && set->problems == 1 && !is_directory(opts->dir))
+	if (set->problems == set->directory_problems)
 	{
-		if (!opts->dir_given)
+		if (!opts->dir_given && !is_directory(opts->dir))
 			pg_log_error_hint("Name the directory of the migration files with -D.");
 	}
 	else

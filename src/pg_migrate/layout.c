@@ -90,6 +90,8 @@ problem(MigrationSet *set, const char *file, const char *fmt,...)
 		pg_log_error("%s", buf);
 	record_error(file, buf);
 	set->problems++;
+	if (file == NULL)
+		set->directory_problems++;
 }
 
 /*
@@ -340,11 +342,13 @@ classify(const char *dir, DirEntry *entries, int n, Signs *signs)
 		{
 			char	   *sub = path_join(dir, name);
 			char	   *up = path_join(sub, "up.sql");
+			char	   *down = path_join(sub, "down.sql");
 
 			if (strcmp(name, "committed") == 0)
 				sign(signs, LAYOUT_GRAPHILE, name);
-			else if (is_regular_file(up))
+			else if (is_regular_file(up) || is_regular_file(down))
 				sign(signs, LAYOUT_DIESEL, name);
+			pg_free(down);
 			pg_free(up);
 			pg_free(sub);
 		}

@@ -174,11 +174,15 @@ static bool
 has_placeholder(MigrationSet *set, const char *path, const char *sql)
 {
 	const char *p = strstr(sql, "${");
+	const char *end;
 
 	if (p == NULL)
 		return false;
-	problem(set, path, "uses a Flyway placeholder at line %d (%.40s...), which pg_migrate does not replace; write the value in the script",
-			line_at(sql, p - sql), p);
+	end = strchr(p, '}');
+	if (end == NULL || memchr(p, '\n', end - p) != NULL)
+		end = p + 1;
+	problem(set, path, "uses the Flyway placeholder %.*s (line %d), which pg_migrate does not replace; write the value in the script",
+			(int) (end - p + 1), p, line_at(sql, p - sql));
 	return true;
 }
 

@@ -151,6 +151,7 @@ typedef struct MigrationSet
 	int			size;
 	Migration  *items;
 	int			problems;		/* problems reported while reading */
+	int			directory_problems; /* of them, the directory's */
 	bool		no_down_scripts;	/* the layout has none (graphile) */
 } MigrationSet;
 
