@@ -83,14 +83,16 @@ _is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-# ensure_packages: install whatever of MIGRATE_PACKAGES is missing.
+# ensure_packages [PKG...]: install whatever of the packages named (by
+# default MIGRATE_PACKAGES) is missing.
 ensure_packages() {
-    local pkg apt_log missing=()
-    for pkg in "${MIGRATE_PACKAGES[@]}"; do
+    local pkg apt_log missing=() wanted=("$@")
+    [[ $# -gt 0 ]] || wanted=("${MIGRATE_PACKAGES[@]}")
+    for pkg in "${wanted[@]}"; do
         _is_installed "$pkg" || missing+=("$pkg")
     done
     if [[ ${#missing[@]} -eq 0 ]]; then
-        log "packages present: ${MIGRATE_PACKAGES[*]}"
+        log "packages present: ${wanted[*]}"
         return 0
     fi
     log "installing missing packages: ${missing[*]} (apt-get update, then install)"
@@ -112,6 +114,51 @@ ensure_packages() {
     done
     [[ -x $PG_CONFIG ]] || { echo "error: $PG_CONFIG missing after install" >&2; return 1; }
     log "installed: ${missing[*]}"
+}
+
+# The peer migration tools that TAP 008_import_real_tools runs for real, to
+# make the databases that migrate_import() adopts: Sqitch from Debian (with
+# its PostgreSQL driver), dbmate (its native binary is an optional
+# dependency) and graphile-migrate from the npm registry, installed outside
+# the tree in PEER_TOOLS_DIR and reused while the versions match.
+PEER_PACKAGES=(sqitch libdbd-pg-perl)
+PEER_NPM_PACKAGES=(dbmate@2.36.0 graphile-migrate@1.4.1)
+PEER_TOOLS_DIR=${MIGRATE_PEER_TOOLS_DIR:-/var/cache/migrate-peer-tools}
+
+# ensure_peer_tools: install what is missing of the peer tools, and export
+# their paths for the TAP test: MIGRATE_SQITCH, MIGRATE_DBMATE,
+# MIGRATE_GRAPHILE_MIGRATE.
+ensure_peer_tools() {
+    local bin=$PEER_TOOLS_DIR/node_modules/.bin stamp=$PEER_TOOLS_DIR/.migrate-peer-tools npm_log
+    ensure_packages "${PEER_PACKAGES[@]}" || return 1
+    if ! command -v npm >/dev/null 2>&1; then
+        ensure_packages nodejs npm || return 1
+    fi
+    if [[ -x $bin/dbmate && -x $bin/graphile-migrate && -f $stamp ]] &&
+        [[ $(cat "$stamp") == "${PEER_NPM_PACKAGES[*]}" ]] &&
+        "$bin/dbmate" --version >/dev/null 2>&1; then
+        log "peer tools present in $PEER_TOOLS_DIR: ${PEER_NPM_PACKAGES[*]}"
+    else
+        log "installing ${PEER_NPM_PACKAGES[*]} into $PEER_TOOLS_DIR (npm)"
+        npm_log=$(mktemp /tmp/migrate-npm.XXXXXX) || return 1
+        if ! as_root mkdir -p "$PEER_TOOLS_DIR" ||
+            ! as_root npm install --prefix "$PEER_TOOLS_DIR" --include=optional \
+                --no-audit --no-fund --loglevel=error "${PEER_NPM_PACKAGES[@]}" \
+                </dev/null >"$npm_log" 2>&1 ||
+            ! "$bin/dbmate" --version >>"$npm_log" 2>&1; then
+            tail -n 40 "$npm_log" >&2
+            rm -f -- "$npm_log"
+            echo "error: npm failed installing: ${PEER_NPM_PACKAGES[*]}" >&2
+            return 1
+        fi
+        rm -f -- "$npm_log"
+        printf '%s\n' "${PEER_NPM_PACKAGES[*]}" | as_root tee "$stamp" >/dev/null || return 1
+        # the TAP tests run them as postgres
+        as_root chmod -R a+rX "$PEER_TOOLS_DIR" || return 1
+        log "installed: ${PEER_NPM_PACKAGES[*]}"
+    fi
+    MIGRATE_SQITCH=$(command -v sqitch) || { echo 'error: sqitch not found after install' >&2; return 1; }
+    export MIGRATE_SQITCH MIGRATE_DBMATE=$bin/dbmate MIGRATE_GRAPHILE_MIGRATE=$bin/graphile-migrate
 }
 
 # build_and_install: clean build with warnings as errors, then install.

@@ -88,6 +88,15 @@ if ! ensure_packages; then
     finish
 fi
 
+section "peer tools (for TAP 008_import_real_tools)"
+# A failure here is counted, and the TAP test then fails for the tool it
+# misses (MIGRATE_PEER_TOOLS_REQUIRED); the other suites still run.
+export MIGRATE_PEER_TOOLS_REQUIRED=1
+if ! ensure_peer_tools; then
+    echo "error: could not install the peer migration tools" >&2
+    FAILED=$((FAILED + 1))
+fi
+
 section "build and install"
 if ! build_and_install; then
     echo "error: build or install failed" >&2
@@ -168,6 +177,9 @@ else
     chown -R postgres:postgres "$TAPDIR"
     # LANG/LC_ALL: the test clusters take their locale from the environment.
     if as_postgres env LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+        MIGRATE_PEER_TOOLS_REQUIRED=1 MIGRATE_SQITCH="${MIGRATE_SQITCH:-}" \
+        MIGRATE_DBMATE="${MIGRATE_DBMATE:-}" \
+        MIGRATE_GRAPHILE_MIGRATE="${MIGRATE_GRAPHILE_MIGRATE:-}" \
         make -C "$TAPDIR" -s installcheck "${MAKE_ARGS[@]}" REGRESS= ISOLATION= \
         2>&1 | tee "$LOGDIR/tap.log"; then
         rc=0
