@@ -205,19 +205,18 @@ sub schema_of
 		 ORDER BY kind COLLATE "C", identity COLLATE "C"});
 }
 
-# tool_path(NAME): a peer tool's program, or undef if it is not installed
-# (test/lib.sh ensure_tools installs them, npm ones under
-# $MIGRATE_TOOLS_DIR/npm)
+# tool_path(NAME): a peer tool's program (dbmate, graphile-migrate,
+# sqitch), or undef if it is not installed.  test/lib.sh ensure_peer_tools
+# installs them and exports MIGRATE_DBMATE, MIGRATE_GRAPHILE_MIGRATE and
+# MIGRATE_SQITCH; with MIGRATE_PEER_TOOLS_REQUIRED set (run-tests.sh) a
+# missing tool fails the test instead of skipping it.
 sub tool_path
 {
 	my ($name) = @_;
-	my $dir = $ENV{MIGRATE_TOOLS_DIR} // '/var/cache/migrate-test-tools';
-	my $npm = "$dir/npm/node_modules/.bin/$name";
-	return $npm if -x $npm;
-	for my $p (split /:/, $ENV{PATH})
-	{
-		return "$p/$name" if -x "$p/$name";
-	}
+	my $var = 'MIGRATE_' . uc($name =~ s/-/_/gr);
+	my $path = $ENV{$var};
+	return $path if defined $path && $path ne '' && -x $path;
+	fail("$name is not installed (\$$var)") if $ENV{MIGRATE_PEER_TOOLS_REQUIRED};
 	return undef;
 }
 
