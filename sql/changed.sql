@@ -6,16 +6,18 @@
 CREATE EXTENSION migrate;
 SET client_min_messages = warning;
 
--- the registration checksum, as src/changed.c defines it
-SELECT migrate_registration_checksum('CREATE TABLE a (id int);', 'DROP TABLE a;', 'table a', false, true)
+-- the registration checksum, as src/changed.c defines it: the up script's
+-- checksum, the down script and the description as <length>:<text> (or -),
+-- the flags data_loss_ok and transactional, on lines of their own
+SELECT migrate_registration_checksum('CREATE TABLE a (id int);', 'DROP TABLE a;', 'table ä', false, true)
      = encode(sha256(convert_to(
-         encode(sha256(convert_to('CREATE TABLE a (id int);', 'UTF8')), 'hex') || ' ' ||
-         encode(sha256(convert_to('DROP TABLE a;', 'UTF8')), 'hex') || ' ' ||
-         encode(sha256(convert_to('table a', 'UTF8')), 'hex') || ' ft', 'UTF8')), 'hex') AS as_defined;
--- NULL down script or description: "-"; the flags: data_loss_ok, transactional
+         encode(sha256(convert_to('CREATE TABLE a (id int);', 'UTF8')), 'hex') || E'\n' ||
+         '13:DROP TABLE a;' || E'\n' ||
+         '8:table ä' || E'\n' || 'ft', 'UTF8')), 'hex') AS as_defined;
+-- NULL down script or description: "-"
 SELECT migrate_registration_checksum('SELECT 1;', NULL, NULL, true, false)
      = encode(sha256(convert_to(
-         encode(sha256(convert_to('SELECT 1;', 'UTF8')), 'hex') || ' - - tf', 'UTF8')), 'hex') AS as_defined;
+         encode(sha256(convert_to('SELECT 1;', 'UTF8')), 'hex') || E'\n-\n-\ntf', 'UTF8')), 'hex') AS as_defined;
 -- an empty down script is not a NULL one
 SELECT migrate_registration_checksum('SELECT 1;', '') <> migrate_registration_checksum('SELECT 1;') AS empty_is_not_null;
 

@@ -10,15 +10,17 @@
  * more than the deploy itself: one statement with each migration's id and
  * registration checksum answers the question instead.  The registration
  * checksum covers everything migrate_register() compares: it is the
- * lowercase hex SHA-256 of
+ * lowercase hex SHA-256 of these lines (each ending with a newline but the
+ * last):
  *
- *	  sha256(up_sql) " " sha256(down_sql) " " sha256(description) " " flags
+ *	  the checksum of up_sql (lowercase hex SHA-256, the stored column)
+ *	  down_sql as <its length in bytes>:<its text>, or - if it is NULL
+ *	  the description the same way
+ *	  two characters, t or f: data_loss_ok, then transactional
  *
- * each sha256() in lowercase hex, "-" for a NULL down_sql or description,
- * flags two characters "t" or "f" for data_loss_ok and transactional.  The
- * first is the stored checksum column, so only the down script and the
- * description are hashed here.  migrate_registration_checksum() computes it
- * for given scripts.
+ * so each row is hashed once, from its stored checksum and its down script
+ * and description, with one hashing context for the whole scan.
+ * migrate_registration_checksum() computes it for given scripts.
  *
  * A migration registered by another role is reported too ("author"): the
  * same scripts registered again make the caller their author (SPEC §5, the
@@ -39,6 +41,8 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -57,28 +61,71 @@ PG_FUNCTION_INFO_V1(migrate_registration_checksum);
 /* flags characters of the registration checksum */
 #define FLAG(b) ((b) ? 't' : 'f')
 
+/* hash a text field: <length>:<bytes>, or - for NULL */
+static void
+hash_field(pg_cryptohash_ctx *ctx, const char *data, int len)
+{
+	char		prefix[16];
+	int			n;
+
+	if (data == NULL)
+		n = snprintf(prefix, sizeof(prefix), "-\n");
+	else
+		n = snprintf(prefix, sizeof(prefix), "%d:", len);
+	if (pg_cryptohash_update(ctx, (const uint8 *) prefix, n) < 0 ||
+		(data != NULL &&
+		 (pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
+		  pg_cryptohash_update(ctx, (const uint8 *) "\n", 1) < 0)))
+		elog(ERROR, "could not compute SHA-256 checksum");
+}
+
 /*
- * The registration checksum, from the up script's checksum and the rest;
- * down and description may be NULL.
+ * The registration checksum into dest (65 bytes), with ctx (reused from
+ * row to row); down and description may be NULL.
  */
 static void
-registration_checksum(const char *up_checksum, const char *down, int downlen,
+registration_checksum(pg_cryptohash_ctx *ctx, const char *up_checksum,
+					  const char *down, int downlen,
 					  const char *description, int desclen,
 					  bool data_loss_ok, bool transactional, char *dest)
 {
-	char		down_checksum[MIGRATE_CHECKSUM_LEN + 1] = "-";
-	char		desc_checksum[MIGRATE_CHECKSUM_LEN + 1] = "-";
-	char text[	4 * (MIGRATE_CHECKSUM_LEN + 1) + 3];
-	int			len;
+	static const char hex[] = "0123456789abcdef";
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		flags[2];
+	int			i;
 
-	if (down != NULL)
-		migrate_checksum(down, downlen, down_checksum);
-	if (description != NULL)
-		migrate_checksum(description, desclen, desc_checksum);
-	len = snprintf(text, sizeof(text), "%s %s %s %c%c", up_checksum,
-				   down_checksum, desc_checksum, FLAG(data_loss_ok),
-				   FLAG(transactional));
-	migrate_checksum(text, len, dest);
+	flags[0] = FLAG(data_loss_ok);
+	flags[1] = FLAG(transactional);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) up_checksum,
+							 strlen(up_checksum)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) "\n", 1) < 0)
+		elog(ERROR, "could not compute SHA-256 checksum");
+	hash_field(ctx, down, downlen);
+	hash_field(ctx, description, desclen);
+	if (pg_cryptohash_update(ctx, (const uint8 *) flags, 2) < 0 ||
+#if PG_VERSION_NUM >= 150000
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+#else
+		pg_cryptohash_final(ctx, digest) < 0)
+#endif
+		elog(ERROR, "could not compute SHA-256 checksum");
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		dest[2 * i] = hex[digest[i] >> 4];
+		dest[2 * i + 1] = hex[digest[i] & 0x0f];
+	}
+	dest[MIGRATE_CHECKSUM_LEN] = '\0';
+}
+
+static pg_cryptohash_ctx *
+new_hasher(void)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL)
+		elog(ERROR, "could not compute SHA-256 checksum");
+	return ctx;
 }
 
 /*
@@ -95,6 +142,7 @@ migrate_registration_checksum(PG_FUNCTION_ARGS)
 	text	   *desc = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	char		up_checksum[MIGRATE_CHECKSUM_LEN + 1];
 	char		result[MIGRATE_CHECKSUM_LEN + 1];
+	pg_cryptohash_ctx *ctx;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -102,12 +150,14 @@ migrate_registration_checksum(PG_FUNCTION_ARGS)
 				 errmsg("up_sql, data_loss_ok and transactional of migrate_registration_checksum() must not be null")));
 	up = PG_GETARG_TEXT_PP(0);
 	migrate_checksum(VARDATA_ANY(up), VARSIZE_ANY_EXHDR(up), up_checksum);
-	registration_checksum(up_checksum,
+	ctx = new_hasher();
+	registration_checksum(ctx, up_checksum,
 						  down ? VARDATA_ANY(down) : NULL,
 						  down ? VARSIZE_ANY_EXHDR(down) : 0,
 						  desc ? VARDATA_ANY(desc) : NULL,
 						  desc ? VARSIZE_ANY_EXHDR(desc) : 0,
 						  PG_GETARG_BOOL(3), PG_GETARG_BOOL(4), result);
+	pg_cryptohash_free(ctx);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
 
@@ -179,6 +229,7 @@ compare_registered(HTAB *wanted)
 	AttrNumber	a_registered_by;
 	const char *me = GetUserNameFromId(GetUserId(), false);
 	Snapshot	snapshot = RegisterSnapshot(GetActiveSnapshot());
+	pg_cryptohash_ctx *ctx = new_hasher();
 	TableScanDesc scan;
 	HeapTuple	tup;
 
@@ -227,7 +278,7 @@ compare_registered(HTAB *wanted)
 			down = DatumGetTextPP(values[a_down - 1]);
 		if (!nulls[a_desc - 1])
 			description = DatumGetTextPP(values[a_desc - 1]);
-		registration_checksum(up_checksum,
+		registration_checksum(ctx, up_checksum,
 							  down ? VARDATA_ANY(down) : NULL,
 							  down ? VARSIZE_ANY_EXHDR(down) : 0,
 							  description ? VARDATA_ANY(description) : NULL,
@@ -254,6 +305,7 @@ compare_registered(HTAB *wanted)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	UnregisterSnapshot(snapshot);
+	pg_cryptohash_free(ctx);
 	pfree(values);
 	pfree(nulls);
 }

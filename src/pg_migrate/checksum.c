@@ -5,14 +5,16 @@
  *	  compares with what is registered, so that a deploy sends the scripts
  *	  of new and changed migrations only.
  *
- * It is the lowercase hex SHA-256 of
+ * It is the lowercase hex SHA-256 of these lines (each but the last ending
+ * with a newline):
  *
- *	  sha256(up) " " sha256(down) " " sha256(description) " " flags
+ *	  the lowercase hex SHA-256 of the up script
+ *	  the down script as <its length in bytes>:<its text>, or - for none
+ *	  the description the same way
+ *	  two characters, t or f: data_loss_ok, then transactional
  *
- * where each sha256() is lowercase hex, "-" stands for a NULL down script
- * or description, and flags are two characters, "t" or "f", for
- * data_loss_ok and transactional.  The server computes the same from the
- * registered row (src/changed.c); migrate_registration_checksum() shows it.
+ * The server computes the same from the registered row (src/changed.c);
+ * migrate_registration_checksum() shows it.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,20 +71,52 @@ sha1_hex(const char *data, size_t len, char *dest)
 	return hash_hex(PG_SHA1, SHA1_DIGEST_LENGTH, data, len, dest);
 }
 
+/* hash a text field: <length>:<bytes> and a newline, or - and a newline */
+static bool
+hash_field(pg_cryptohash_ctx *ctx, const char *text)
+{
+	char		prefix[32];
+	size_t		len = text ? strlen(text) : 0;
+
+	if (text == NULL)
+		return pg_cryptohash_update(ctx, (const uint8 *) "-\n", 2) == 0;
+	snprintf(prefix, sizeof(prefix), "%zu:", len);
+	return pg_cryptohash_update(ctx, (const uint8 *) prefix, strlen(prefix)) == 0 &&
+		pg_cryptohash_update(ctx, (const uint8 *) text, len) == 0 &&
+		pg_cryptohash_update(ctx, (const uint8 *) "\n", 1) == 0;
+}
+
 void
 registration_checksum(Migration *m)
 {
+	static const char hex[] = "0123456789abcdef";
+	static pg_cryptohash_ctx *ctx = NULL;
 	char		up[CHECKSUM_LEN + 1];
-	char		down[CHECKSUM_LEN + 1] = "-";
-	char		description[CHECKSUM_LEN + 1] = "-";
-	char text[	4 * (CHECKSUM_LEN + 1) + 3];
+	char		flags[2];
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	int			i;
 
 	sha256_hex(m->up, strlen(m->up), up);
-	if (m->down != NULL)
-		sha256_hex(m->down, strlen(m->down), down);
-	if (m->description != NULL)
-		sha256_hex(m->description, strlen(m->description), description);
-	snprintf(text, sizeof(text), "%s %s %s %c%c", up, down, description,
-			 m->data_loss_ok ? 't' : 'f', m->transactional ? 't' : 'f');
-	sha256_hex(text, strlen(text), m->checksum);
+	flags[0] = m->data_loss_ok ? 't' : 'f';
+	flags[1] = m->transactional ? 't' : 'f';
+	if (ctx == NULL)
+		ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL ||
+		pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) up, CHECKSUM_LEN) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) "\n", 1) < 0 ||
+		!hash_field(ctx, m->down) ||
+		!hash_field(ctx, m->description) ||
+		pg_cryptohash_update(ctx, (const uint8 *) flags, 2) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		fprintf(stderr, "pg_migrate: could not compute a SHA-256 checksum\n");
+		exit(EXIT_FAILED);
+	}
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		m->checksum[2 * i] = hex[digest[i] >> 4];
+		m->checksum[2 * i + 1] = hex[digest[i] & 0x0f];
+	}
+	m->checksum[CHECKSUM_LEN] = '\0';
 }

@@ -14,7 +14,9 @@
 #include "postgres_fe.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mb/pg_wchar.h"
 
@@ -40,41 +42,50 @@ line_at(const char *s, size_t offset)
 bool
 read_text_file(MigrationSet *set, const char *path, FileText *result)
 {
-	FILE	   *f;
+	int			fd;
 	struct stat st;
 	char	   *data;
 	size_t		len = 0;
 	size_t		size;
-	size_t		got;
 	int			valid;
 	const char *nul;
 
-	f = fopen(path, "rb");
-	if (f == NULL)
+	/*
+	 * open, fstat, read and close, no more: a deploy reads every file on
+	 * every run, and a read that returns less than asked for is the end of a
+	 * regular file.
+	 */
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd < 0)
 	{
 		problem(set, path, "could not open: %m");
 		return false;
 	}
-	size = fstat(fileno(f), &st) == 0 && st.st_size > 0 ?
-		(size_t) st.st_size + 1 : 8192;
+	/* room for one byte more than the file, so that one read tells its end */
+	size = fstat(fd, &st) == 0 && st.st_size > 0 ?
+		(size_t) st.st_size + 2 : 8192;
 	data = pg_malloc(size);
-	while ((got = fread(data + len, 1, size - len - 1, f)) > 0)
+	for (;;)
 	{
+		ssize_t		got = read (fd, data + len, size - len - 1);
+
+		if (got < 0)
+		{
+			problem(set, path, "could not read: %m");
+			close(fd);
+			pg_free(data);
+			return false;
+		}
 		len += got;
+		if (got == 0 || (S_ISREG(st.st_mode) && len < size - 1))
+			break;
 		if (len == size - 1)
 		{
 			size *= 2;
 			data = pg_realloc(data, size);
 		}
 	}
-	if (ferror(f))
-	{
-		problem(set, path, "could not read: %m");
-		fclose(f);
-		pg_free(data);
-		return false;
-	}
-	fclose(f);
+	close(fd);
 	data[len] = '\0';
 
 	nul = memchr(data, '\0', len);
