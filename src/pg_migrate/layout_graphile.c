@@ -21,9 +21,10 @@
  * "--! AllowInvalidHash".  A script whose first line is
  * "--! no-transaction" is non-transactional.
  *
- * The id is the number: committed/000001.sql is migration 000001 (the
- * number is what graphile-migrate records).  The message is the
- * description.  graphile-migrate has no down scripts: every migration is
+ * The id is the file name without .sql: committed/000001.sql is migration
+ * 000001, committed/000002-add-users.sql migration 000002-add-users
+ * (graphile-migrate records 000002.sql, and migrate_import() matches it by
+ * the leading digits).  The message is the description.  graphile-migrate has no down scripts: every migration is
  * irreversible.  Placeholders (:DATABASE_NAME, :DATABASE_OWNER and those
  * of .gmrc) are not replaced; a script that uses the two built-in ones is
  * a problem.
@@ -44,7 +45,8 @@ typedef struct Header
 
 typedef struct Committed
 {
-	char	   *number;
+	char	   *number;			/* the leading digits, which order them */
+	char	   *id;				/* the name without .sql */
 	char	   *path;
 	Header		headers[16];
 	int			nheaders;
@@ -237,6 +239,7 @@ graphile_read(MigrationSet *set, DirEntry *entries, int n)
 		}
 		c = &cs[nc];
 		c->number = number;
+		c->id = pnstrdup(name, strlen(name) - 4);
 		c->path = path_join(dir, name);
 		if (!read_text_file(set, c->path, &contents))
 			continue;
@@ -308,7 +311,7 @@ graphile_read(MigrationSet *set, DirEntry *entries, int n)
 			problem(set, c->path, "uses a graphile-migrate placeholder (:DATABASE_NAME or :DATABASE_OWNER), which pg_migrate does not replace");
 			continue;
 		}
-		m = add_migration(set, c->number, c->path);
+		m = add_migration(set, c->id, c->path);
 		if (m != NULL)
 		{
 			m->up = c->body;

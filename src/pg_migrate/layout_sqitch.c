@@ -5,16 +5,15 @@
  *	  deploy; deploy/<change>.sql and revert/<change>.sql are their scripts
  *	  (verify/ is not read: migrate_verify() proves the revert scripts).
  *
- * A change's id is its planned time in UTC and its name,
- * YYYYMMDDHHMMSS_<change>: "users [appschema] 2013-12-30T23:49:00Z ..." is
- * migration 20131230234900_users.  The name alone would not do: migrate
- * orders migrations by id, Sqitch by the plan, and a reworked change is a
- * second change of the same name.  Plans are written in time order, so
- * these ids order the changes as the plan does; a plan where they would
- * not (a change planned before the one above it, two changes planned in the
- * same second whose names sort the other way) is a problem.  A reworked
- * change's earlier version has its scripts at deploy/<change>@<tag>.sql,
- * <tag> the first tag after it, as Sqitch keeps them.
+ * A change's id is its place among the plan's changes (tags are not
+ * changes), four digits or more, and its name: the third change, users, is
+ * migration 0003_users.  The name alone would not do: migrate orders
+ * migrations by id, Sqitch by the plan, and a reworked change is a second
+ * change of the same name (0002_users, then 0005_users).  migrate_import()
+ * matches sqitch.changes with these ids by name, the n-th deployment of a
+ * name with its n-th id.  A reworked change's earlier version has its
+ * scripts at deploy/<change>@<tag>.sql, <tag> the first tag after it, as
+ * Sqitch keeps them.
  *
  * Sqitch's templates wrap each script in BEGIN; and COMMIT;, since psql runs
  * the file: those two lines are taken off (left blank, so that line numbers
@@ -40,62 +39,6 @@ typedef struct PlanChange
 	bool		reworked;		/* a later change has the same name */
 	int			line;
 } PlanChange;
-
-/*
- * Compare ids in migrate's version order (SPEC §4): runs of digits as
- * numbers, other runs byte by byte, a run that is a prefix of the other
- * first; ties byte-wise.  Only to check that the ids made here keep the
- * plan's order.
- */
-static int
-version_cmp(const char *a, const char *b)
-{
-	const char *p = a;
-	const char *q = b;
-
-	while (*p && *q)
-	{
-		bool		dp = isdigit((unsigned char) *p);
-		bool		dq = isdigit((unsigned char) *q);
-		const char *ps = p;
-		const char *qs = q;
-		size_t		pl;
-		size_t		ql;
-		int			c;
-
-		if (dp != dq)
-			return dp ? -1 : 1;
-		if (dp)
-		{
-			while (*ps == '0' && isdigit((unsigned char) ps[1]))
-				ps++;
-			while (*qs == '0' && isdigit((unsigned char) qs[1]))
-				qs++;
-			for (p = ps; isdigit((unsigned char) *p); p++);
-			for (q = qs; isdigit((unsigned char) *q); q++);
-			pl = p - ps;
-			ql = q - qs;
-			if (pl != ql)
-				return pl < ql ? -1 : 1;
-			c = memcmp(ps, qs, pl);
-		}
-		else
-		{
-			for (p = ps; *p && !isdigit((unsigned char) *p); p++);
-			for (q = qs; *q && !isdigit((unsigned char) *q); q++);
-			pl = p - ps;
-			ql = q - qs;
-			c = memcmp(ps, qs, Min(pl, ql));
-			if (c == 0 && pl != ql)
-				return pl < ql ? -1 : 1;
-		}
-		if (c != 0)
-			return c;
-	}
-	if (*p || *q)
-		return *p ? 1 : -1;
-	return strcmp(a, b);
-}
 
 /* 2013-12-30T23:49:00Z at p? */
 static bool
@@ -257,9 +200,8 @@ sqitch_read(MigrationSet *set, DirEntry *entries, int n)
 			continue;
 		}
 		changes[nchanges].name = pnstrdup(name, p - name);
-		changes[nchanges].id = psprintf("%.4s%.2s%.2s%.2s%.2s%.2s_%s",
-										ts, ts + 5, ts + 8, ts + 11, ts + 14,
-										ts + 17, changes[nchanges].name);
+		changes[nchanges].id = psprintf("%04d_%s", nchanges + 1,
+										changes[nchanges].name);
 		changes[nchanges].line = lineno;
 		p = strchr(ts, '#');
 		if (p != NULL)
@@ -294,10 +236,6 @@ sqitch_read(MigrationSet *set, DirEntry *entries, int n)
 		bool		transactional = true;
 		Migration  *m;
 
-		if (i > 0 && version_cmp(changes[i - 1].id, c->id) >= 0)
-			problem(set, plan_path,
-					"line %d: change %s would be migration %s, which migrate orders before %s (line %d): the plan lists them the other way",
-					c->line, c->name, c->id, changes[i - 1].id, changes[i - 1].line);
 		if (c->reworked && c->tag == NULL)
 		{
 			problem(set, plan_path, "line %d: change %s is reworked later, but no tag follows it",

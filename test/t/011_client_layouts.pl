@@ -63,14 +63,14 @@ my %expect = (
 		'2024-01-08-120000_index_orders_user_id f sql -'
 	],
 	sqitch => [
-		'20240101120000_create_users t sql create the users table',
-		'20240102120000_create_orders t sql create the orders table and its status type',
-		'20240103120000_seed_users t sql the first two users',
-		'20240104120000_add_shipped_status t sql orders can be shipped',
-		'20240105120000_user_order_totals t sql totals of orders per user',
-		'20240106120000_user_order_totals t sql amounts up to 999,999,999,999.99; the view reads them',
-		'20240107120000_backfill_display_name t sql display names, from the email addresses',
-		'20240108120000_index_orders_user_id f sql index orders by user, without blocking writes'
+		'0001_create_users t sql create the users table',
+		'0002_create_orders t sql create the orders table and its status type',
+		'0003_seed_users t sql the first two users',
+		'0004_add_shipped_status t sql orders can be shipped',
+		'0005_user_order_totals t sql totals of orders per user',
+		'0006_user_order_totals t sql amounts up to 999,999,999,999.99; the view reads them',
+		'0007_backfill_display_name t sql display names, from the email addresses',
+		'0008_index_orders_user_id f sql index orders by user, without blocking writes'
 	],
 	graphile => [
 		'000001 t null create the users table',
@@ -152,14 +152,32 @@ is($data{updown}, 'ada@example.comada alan@example.comalan',
 	is(scalar @{ json_of($out)->{registered} }, 8, 'graphile: committed/: the same 8 migrations');
 }
 
+# graphile-migrate: a committed file named with its message; the id is the
+# name, without .sql
+{
+	use Digest::SHA qw(sha1_hex);
+	my $dir = PostgreSQL::Test::Utils::tempdir('graphile_slug');
+	mkdir "$dir/committed";
+	my $body = "CREATE TABLE slugged (id int);\n";
+	# graphile-migrate's hash: ((previous || "") + "\n" + body.trim()).trim() + "\n"
+	my $hash = 'sha1:' . sha1_hex("CREATE TABLE slugged (id int);\n");
+	write_file("$dir/committed/000001-create-slugged.sql",
+		"--! Previous: -\n--! Hash: $hash\n--! Message: create slugged\n\n$body");
+	my $conn = fresh_db($node, 'l_slug');
+	my ($ret, $out, $err) = run_pgm('-D', $dir, 'register', $conn);
+	is($ret, 0, 'graphile: a file named with its message') or diag($err);
+	is($node->safe_psql('l_slug', 'SELECT id || \' \' || description FROM migrate.migration'),
+		'000001-create-slugged create slugged', 'graphile: the id is the file name');
+}
+
 # the scripts as the layouts give them: Sqitch's BEGIN;/COMMIT; lines
 # left empty, dbmate's sections from their directive lines
 is( $node->safe_psql('l_sqitch',
-		q{SELECT up_sql || '|' FROM migrate.migration WHERE id = '20240104120000_add_shipped_status'}),
+		q{SELECT up_sql || '|' FROM migrate.migration WHERE id = '0004_add_shipped_status'}),
 	"-- Deploy shop:add_shipped_status to pg\n\n\n\nALTER TYPE order_status ADD VALUE IF NOT EXISTS 'shipped' AFTER 'paid';\n\n\n|",
 	'sqitch: BEGIN; and COMMIT; taken off, their lines left');
 is( $node->safe_psql('l_sqitch',
-		q{SELECT up_sql || '|' FROM migrate.migration WHERE id = '20240108120000_index_orders_user_id'}),
+		q{SELECT up_sql || '|' FROM migrate.migration WHERE id = '0008_index_orders_user_id'}),
 	"-- Deploy shop:index_orders_user_id to pg\n\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_id_idx ON orders (user_id);\n|",
 	'sqitch: a script without BEGIN/COMMIT, as it is');
 is( $node->safe_psql('l_dbmate',
@@ -167,7 +185,7 @@ is( $node->safe_psql('l_dbmate',
 	"-- migrate:up\nALTER TYPE order_status ADD VALUE IF NOT EXISTS 'shipped' AFTER 'paid';\n\n|-- migrate:down\n|",
 	'dbmate: each section from its directive');
 is( $node->safe_psql('l_sqitch',
-		q{SELECT up_sql FROM migrate.migration WHERE id = '20240105120000_user_order_totals'}) =~ /CREATE OR REPLACE VIEW/ ? 1 : 0,
+		q{SELECT up_sql FROM migrate.migration WHERE id = '0005_user_order_totals'}) =~ /CREATE OR REPLACE VIEW/ ? 1 : 0,
 	1, 'sqitch: the reworked change\'s first version from deploy/user_order_totals@v1.0.sql');
 
 # dbmate: several sections in a file are one migration

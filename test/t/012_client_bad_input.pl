@@ -93,9 +93,9 @@ refused(
 	"$bad/sqitch_missing",
 	[qr/\/deploy\/add_email\.sql: is missing: the change is in sqitch\.plan$/m]);
 refused(
-	'Sqitch: a plan whose times would reorder it',
-	"$bad/sqitch_order",
-	[qr/sqitch\.plan: line 5: change add_email would be migration 20240101120000_add_email, which migrate orders before 20240102120000_create_users \(line 4\)/m]);
+	'Sqitch: a change reworked without a tag that keeps its first version',
+	"$bad/sqitch_rework_untagged",
+	[qr/sqitch\.plan: line 4: change users is reworked later, but no tag follows it$/m]);
 refused(
 	'graphile-migrate: a committed file edited',
 	"$bad/graphile_edited",

@@ -29,7 +29,7 @@ our %LAST_TX = (
 	dbmate => '20240107120000_backfill_display_name',
 	flyway => '10',
 	diesel => '2024-01-07-120000_backfill_display_name',
-	sqitch => '20240107120000_backfill_display_name',
+	sqitch => '0007_backfill_display_name',
 	graphile => '000007');
 
 # the ids each layout's fixture gives, in version order
@@ -58,11 +58,10 @@ our %IDS = (
 		  2024-01-08-120000_index_orders_user_id)
 	],
 	sqitch => [
-		qw(20240101120000_create_users 20240102120000_create_orders
-		  20240103120000_seed_users 20240104120000_add_shipped_status
-		  20240105120000_user_order_totals 20240106120000_user_order_totals
-		  20240107120000_backfill_display_name
-		  20240108120000_index_orders_user_id)
+		qw(0001_create_users 0002_create_orders 0003_seed_users
+		  0004_add_shipped_status 0005_user_order_totals
+		  0006_user_order_totals 0007_backfill_display_name
+		  0008_index_orders_user_id)
 	],
 	graphile => [qw(000001 000002 000003 000004 000005 000006 000007 000008)]);
 
