@@ -225,9 +225,11 @@ cmd_write(const Options *opts)
 			break;
 		case CMD_IMPORT:
 			params[0] = opts->argument;
-			count = select_count(server.conn,
-								 "SELECT pg_catalog.migrate_import($1)", 1,
-								 params);
+			params[1] = opts->history_table;
+			count = select_count(server.conn, opts->history_table ?
+								 "SELECT pg_catalog.migrate_import($1, $2)" :
+								 "SELECT pg_catalog.migrate_import($1)",
+								 opts->history_table ? 2 : 1, params);
 			if (count < 0)
 				goto close;
 			break;

@@ -296,8 +296,8 @@ probe_server(Server *server, const char *dbname)
 			  " pg_catalog.to_regprocedure('pg_catalog.migrate_changed(text[],text[])') IS NOT NULL,"
 			  " pg_catalog.to_regprocedure('pg_catalog.migrate_deploy(text,boolean)') IS NOT NULL,"
 			  " pg_catalog.to_regprocedure('pg_catalog.migrate_undeploy(text,boolean)') IS NOT NULL,"
-			  " pg_catalog.to_regprocedure('pg_catalog.migrate_baseline(text)') IS NOT NULL,"
-			  " pg_catalog.to_regprocedure('pg_catalog.migrate_import(text)') IS NOT NULL"
+			  " EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'migrate_baseline' AND pronamespace = 'pg_catalog'::pg_catalog.regnamespace),"
+			  " EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'migrate_import' AND pronamespace = 'pg_catalog'::pg_catalog.regnamespace)"
 			  " FROM pg_catalog.pg_extension e WHERE e.extname = 'migrate'");
 	if (res == NULL)
 		return false;

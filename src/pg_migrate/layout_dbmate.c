@@ -45,20 +45,31 @@ find_directive(const char *s, const char *p, const char *word)
 {
 	size_t		wlen = strlen(word);
 
-	for (; *p; p++)
+	/* from the start of the line after p, unless p starts one */
+	if (p != s && p[-1] != '\n')
 	{
-		const char *q;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			return NULL;
+		p++;
+	}
+	while (*p)
+	{
+		const char *eol = strchr(p, '\n');
 
-		if (p != s && p[-1] != '\n')
-			continue;
-		if (p[0] != '-' || p[1] != '-')
-			continue;
-		q = p + 2;
-		while (*q && isspace((unsigned char) *q) && *q != '\n')
-			q++;
-		if (strncmp(q, word, wlen) == 0 &&
-			(q[wlen] == '\0' || isspace((unsigned char) q[wlen])))
-			return p;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			const char *q = p + 2;
+
+			while (*q && isspace((unsigned char) *q) && *q != '\n')
+				q++;
+			if (strncmp(q, word, wlen) == 0 &&
+				(q[wlen] == '\0' || isspace((unsigned char) q[wlen])))
+				return p;
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
 	}
 	return NULL;
 }

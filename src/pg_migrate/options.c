@@ -55,7 +55,8 @@ enum
 	OPT_CHECK,
 	OPT_SCRATCH_DB,
 	OPT_APPLY,
-	OPT_JSON
+	OPT_JSON,
+	OPT_HISTORY_TABLE
 };
 
 void
@@ -78,7 +79,7 @@ usage(void)
 	printf("  drift            what changed outside migrations (migrate_drift())\n");
 	printf("  baseline TARGET  register the files and mark those up to TARGET applied, unrun\n");
 	printf("  import TOOL      register the files and take over the history that TOOL left:\n"
-		   "                   flyway, dbmate, golang-migrate, diesel or sqitch\n");
+		   "                   flyway, dbmate, golang-migrate, diesel, sqitch or graphile-migrate\n");
 	printf("  print            write the psql script that does what deploy (or apply) does\n");
 	printf("\nOptions:\n");
 	printf("  -D, --dir=DIR            the migration files (default: migrations)\n");
@@ -91,6 +92,8 @@ usage(void)
 	printf("      --rollback           plan: the down scripts that rollback TARGET would run\n");
 	printf("      --check              baseline: first prove it on a scratch database\n");
 	printf("      --scratch-db=NAME    baseline --check: this empty database, instead of a new one\n");
+	printf("      --history-table=TABLE\n"
+		   "                           import: the tool's history is in this table\n");
 	printf("      --apply              print: migrate_apply() in the transaction, not migrate_deploy()\n");
 	printf("      --json               results as JSON on standard output\n");
 	printf("  -q, --quiet              no progress lines\n");
@@ -164,6 +167,7 @@ parse_options(int argc, char **argv, Options *opts)
 		{"scratch-db", required_argument, NULL, OPT_SCRATCH_DB},
 		{"apply", no_argument, NULL, OPT_APPLY},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"history-table", required_argument, NULL, OPT_HISTORY_TABLE},
 		{NULL, 0, NULL, 0}
 	};
 	char	  **args;
@@ -284,6 +288,9 @@ parse_options(int argc, char **argv, Options *opts)
 			case OPT_JSON:
 				opts->json = true;
 				break;
+			case OPT_HISTORY_TABLE:
+				opts->history_table = optarg;
+				break;
 			default:
 				pg_log_error_hint("Try \"%s --help\" for more information.",
 								  "pg_migrate");
@@ -347,6 +354,8 @@ parse_options(int argc, char **argv, Options *opts)
 		bad_usage(psprintf("--check and --scratch-db go with baseline"));
 	if (opts->scratch_db && !opts->check)
 		bad_usage(psprintf("--scratch-db goes with --check"));
+	if (opts->history_table && opts->command != CMD_IMPORT)
+		bad_usage(psprintf("--history-table goes with import"));
 	if (opts->print_apply && opts->command != CMD_PRINT)
 		bad_usage(psprintf("--apply goes with print"));
 	if (opts->allow_data_loss &&

@@ -78,6 +78,7 @@ typedef struct Options
 	bool		check;			/* baseline --check */
 	const char *scratch_db;		/* baseline --scratch-db */
 	bool		print_apply;	/* print --apply */
+	const char *history_table;	/* import --history-table */
 	bool		json;
 	bool		quiet;
 	bool		verbose;

@@ -45,11 +45,18 @@ append_array(PQExpBuffer buf, const char *const *items, int n)
 			continue;
 		}
 		appendPQExpBufferChar(buf, '"');
-		for (p = items[i]; *p; p++)
+		for (p = items[i]; *p;)
 		{
-			if (*p == '"' || *p == '\\')
+			/* the run up to the next character to escape, at once */
+			size_t		run = strcspn(p, "\"\\");
+
+			appendBinaryPQExpBuffer(buf, p, run);
+			p += run;
+			if (*p)
+			{
 				appendPQExpBufferChar(buf, '\\');
-			appendPQExpBufferChar(buf, *p);
+				appendPQExpBufferChar(buf, *p++);
+			}
 		}
 		appendPQExpBufferChar(buf, '"');
 	}
