@@ -225,6 +225,10 @@ ALTER TABLE migrate.applied ENABLE ALWAYS TRIGGER state_changed;
  */
 ALTER TABLE migrate.migration ADD COLUMN transactional boolean NOT NULL DEFAULT true;
 
+-- a deploy records the drift reference once, when it ends or fails; while
+-- this is set, the reference misses what the deploy committed
+ALTER TABLE migrate.drift_state ADD COLUMN deploy_pending timestamptz;
+
 CREATE TABLE migrate.progress (
     id text PRIMARY KEY REFERENCES migrate.migration (id),
     script text NOT NULL CONSTRAINT progress_script_known CHECK (script IN ('up', 'down')),
@@ -333,6 +337,56 @@ LANGUAGE C;
 COMMENT ON PROCEDURE migrate_undeploy(text, boolean)
     IS 'roll back applied migrations down to target, each committed on its own; resumes an interrupted one';
 REVOKE ALL ON PROCEDURE migrate_undeploy(text, boolean) FROM PUBLIC;
+
+/*
+ * Adopting an existing database (SPEC §12).
+ *
+ * migrate_baseline(target) marks the pending migrations up to target (head,
+ * an id, +N, as for migrate_apply()) applied without running them, on a
+ * database where none is applied yet: each gets its migrate.applied row
+ * (the checksum of its up script, applied now by the caller, duration 0)
+ * and a history row of action baseline, and the schema as it is becomes
+ * the drift reference.  It is a writer: it takes the writers' lock, and a
+ * role may baseline only migrations whose authors have its privileges, as
+ * for an apply.
+ *
+ * migrate_import(tool, history_table) reads the history that another tool
+ * left in this database and baselines the registered migrations it lists
+ * as applied.  The tool's version of a registered migration is taken from
+ * its id, which is its file name:
+ *   flyway          V1_2__add.sql         id 1.2: version 1.2 (the leading parts of
+ *                   digits, "_" and "." alike, compared as numbers; V1.2-add and
+ *                   V1_2__add are matched too, but 1__a sorts after 1_1__b)
+ *   dbmate          20240101120000_x.sql  id 20240101120000_x: version 20240101120000
+ *   golang-migrate  000001_x.up.sql       id 000001_x: version 1 (a number)
+ *   diesel          2024-01-01-120000_x/  id 2024-01-01-120000_x: version 20240101120000
+ *   sqitch          change x, n-th in sqitch.plan: id 000n_x (n zero-padded to
+ *                   4 digits): change x
+ *   graphile-migrate committed/000001-x.sql: id 000001-x (or 000001): 1 (a number)
+ * It is refused, with every problem in one error, when the history is
+ * dirty or failed, lists a version no registered migration has, or leaves
+ * a gap (a registered migration sorting before the last one imported that
+ * the history does not list).  The history table (by default the tool's:
+ * flyway_schema_history, schema_migrations, __diesel_schema_migrations on
+ * search_path, sqitch.changes, graphile_migrate.migrations) must be a
+ * plain table the caller may read; it is read with the server's own scans
+ * and never written.
+ */
+CREATE FUNCTION migrate_baseline(target text DEFAULT 'head')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_baseline(text)
+    IS 'mark the pending migrations up to target applied without running them, on a database where none is applied yet; returns how many';
+REVOKE ALL ON FUNCTION migrate_baseline(text) FROM PUBLIC;
+
+CREATE FUNCTION migrate_import(tool text, history_table text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_import'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_import(text, text)
+    IS 'baseline the registered migrations that the history of flyway, dbmate, golang-migrate, diesel, sqitch or graphile-migrate lists as applied; returns how many';
+REVOKE ALL ON FUNCTION migrate_import(text, text) FROM PUBLIC;
 
 /*
  * For the client program pg_migrate (SPEC §11).  A deploy job registers

@@ -70,11 +70,24 @@ SELECT * FROM status();
 SELECT m, count(*) FROM feel GROUP BY m;
 SELECT to_regclass('half') AS half;
 SELECT id, action FROM migrate.history WHERE action IN ('apply', 'rollback', 'interrupted') ORDER BY seq;
+-- the deploy recorded the drift reference for what it committed, once,
+-- after the failure
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
+SELECT count(*) AS drifted FROM migrate_drift();
 SELECT migrate_register('0003_fails', 'CREATE TABLE half (a int);', 'DROP TABLE half;');
 CALL migrate_deploy('+1');
 SELECT * FROM status();
 CALL migrate_deploy();
 SELECT * FROM status();
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
+-- a deploy of nothing, and of a migration that changes nothing described
+CALL migrate_deploy();
+SELECT migrate_register('0004_nothing', 'SELECT 1;', '');
+CALL migrate_deploy();
+SELECT deploy_pending IS NULL AS recorded, fingerprint = migrate_fingerprint() AS reference_is_schema
+  FROM migrate.drift_state;
 
 -- non-transactional migrations: apply and rollback refuse them; SET
 -- carries over to the statements after it, SET LOCAL does not, and the
@@ -135,6 +148,30 @@ CALL migrate_undeploy('-1');
 SELECT * FROM status() WHERE id = '0007_given_up';
 SELECT to_regclass('big_vk') AS built;
 SELECT migrate_unregister('0007_given_up');
+
+-- a build that an interrupted deploy finished without recording it: the
+-- next deploy finds the valid index newer than the start it recorded, and
+-- takes the statement as done instead of building it again
+SELECT migrate_register('0007_recorded_late', $$CREATE INDEX CONCURRENTLY big_late ON big (id, k);
+CREATE INDEX CONCURRENTLY big_bad ON big (nosuch);$$,
+'DROP INDEX CONCURRENTLY IF EXISTS big_bad; DROP INDEX CONCURRENTLY IF EXISTS big_late;', NULL, false, false);
+CALL migrate_deploy();
+-- as if the deploy had died after the build of statement 1, before it
+-- recorded it: done back to 0, the start recorded before the index was made
+UPDATE migrate.progress
+   SET done = 0,
+       statement_xid = ((pg_current_xact_id()::text::bigint >> 32 << 32)
+                        + (SELECT xmin::text::bigint FROM pg_class WHERE relname = 'big_late') - 1)::text::xid8
+ WHERE id = '0007_recorded_late';
+SELECT * FROM status() WHERE id = '0007_recorded_late';
+ALTER TABLE big ADD COLUMN nosuch int;
+CALL migrate_deploy();
+SELECT * FROM status() WHERE id = '0007_recorded_late';
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index
+ WHERE indexrelid IN ('big_late'::regclass, 'big_bad'::regclass) ORDER BY 1;
+CALL migrate_undeploy('-1');
+ALTER TABLE big DROP COLUMN nosuch;
+SELECT migrate_unregister('0007_recorded_late');
 
 -- the settings a failed migration made are put back too
 SHOW maintenance_work_mem;

@@ -16,7 +16,7 @@ SELECT p.oid::regprocedure AS function,
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
   JOIN pg_extension e ON d.refobjid = e.oid AND e.extname = 'migrate'
   JOIN pg_namespace n ON n.oid = p.pronamespace
- ORDER BY p.proname;
+ ORDER BY p.proname, pg_get_function_identity_arguments(p.oid);
 SELECT c.oid::regclass AS relation, c.relacl
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'migrate' ORDER BY c.relname;

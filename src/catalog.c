@@ -46,6 +46,7 @@ typedef enum CatalogQuery
 	Q_DELETE_SNAPSHOT_OWNERS,
 	Q_DELETE_SNAPSHOT_KEYS,
 	Q_SET_REFERENCE,
+	Q_DEPLOY_PENDING,
 	Q_SET_FINGERPRINT,
 	Q_RECORD_FINGERPRINT,
 	Q_DDL_SINCE,
@@ -54,6 +55,7 @@ typedef enum CatalogQuery
 	Q_CLEAR_BASE,
 	Q_TAKE_BASE,
 	Q_SET_BASE_AT,
+	Q_UNSET_BASE_AT,
 	Q_CAPTURE_ON,
 	Q_SET_CAPTURE,
 	Q_LOG_DDL,
@@ -143,7 +145,8 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 		0, {0}
 	},
 	[Q_REFERENCE_STATE] = {
-		"SELECT recorded_at IS NOT NULL, fingerprint, incremental FROM migrate.drift_state",
+		"SELECT recorded_at IS NOT NULL, fingerprint, incremental,"
+		" deploy_pending::text FROM migrate.drift_state",
 		0, {0}
 	},
 	[Q_SNAPSHOT] = {
@@ -176,8 +179,12 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 	},
 	[Q_SET_REFERENCE] = {
 		"UPDATE migrate.drift_state SET recorded_at = clock_timestamp(),"
-		" fingerprint = $1, incremental = $2",
+		" fingerprint = $1, incremental = $2, deploy_pending = NULL",
 		2, {TEXTOID, BOOLOID}
+	},
+	[Q_DEPLOY_PENDING] = {
+		"UPDATE migrate.drift_state SET deploy_pending = clock_timestamp()",
+		0, {0}
 	},
 	[Q_SET_FINGERPRINT] = {
 		"UPDATE migrate.history SET fingerprint = $1"
@@ -215,6 +222,10 @@ static const CatalogQueryDef queries[NUM_QUERIES] = {
 	},
 	[Q_SET_BASE_AT] = {
 		"UPDATE migrate.drift_state SET base_at = clock_timestamp()",
+		0, {0}
+	},
+	[Q_UNSET_BASE_AT] = {
+		"UPDATE migrate.drift_state SET base_at = NULL",
 		0, {0}
 	},
 	[Q_CAPTURE_ON] = {
@@ -609,13 +620,15 @@ migrate_catalog_reference(void)
  * rows belong to).  False on a catalog older than 0.3.
  */
 bool
-migrate_catalog_reference_state(char **fingerprint, bool *incremental)
+migrate_catalog_reference_state(char **fingerprint, bool *incremental,
+								char **deploy_pending)
 {
 	OwnerContext oc;
 	bool		recorded = false;
 
 	*fingerprint = NULL;
 	*incremental = false;
+	*deploy_pending = NULL;
 	if (migrate_catalog_version() < 3)
 		return false;
 	owner_begin(&oc);
@@ -626,10 +639,28 @@ migrate_catalog_reference_state(char **fingerprint, bool *incremental)
 		recorded = get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		*fingerprint = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 		*incremental = get_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		*deploy_pending = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	owner_end(&oc);
 	return recorded;
+}
+
+/*
+ * migrate_catalog_deploy_pending: a deploy starts, which records the drift
+ * reference when it ends: until then, the reference misses what it
+ * commits.
+ */
+void
+migrate_catalog_deploy_pending(void)
+{
+	OwnerContext oc;
+
+	if (migrate_catalog_version() < 3)
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_DEPLOY_PENDING, NULL, NULL, false);
+	owner_end(&oc);
 }
 
 /* An oid[] of n OIDs */
@@ -794,6 +825,23 @@ migrate_catalog_record_base(void)
 	(void) run_query(Q_CLEAR_BASE, NULL, NULL, false);
 	(void) run_query(Q_TAKE_BASE, NULL, NULL, false);
 	(void) run_query(Q_SET_BASE_AT, NULL, NULL, false);
+	owner_end(&oc);
+}
+
+/*
+ * migrate_catalog_forget_base: the schema before the first migration is not
+ * known (a baseline marked migrations applied that never ran here).
+ */
+void
+migrate_catalog_forget_base(void)
+{
+	OwnerContext oc;
+
+	if (migrate_catalog_version() < 3)
+		return;
+	owner_begin(&oc);
+	(void) run_query(Q_CLEAR_BASE, NULL, NULL, false);
+	(void) run_query(Q_UNSET_BASE_AT, NULL, NULL, false);
 	owner_end(&oc);
 }
 

@@ -117,6 +117,47 @@ commit(MemoryContext cxt)
 	MemoryContextSwitchTo(cxt);
 }
 
+/*
+ * After an error that ends the deploy: roll back the transaction that
+ * failed, and record the drift reference for what the deploy committed
+ * before, in a transaction of its own (the writers' lock, which the abort
+ * released, taken again).  If that fails too, the reference stays marked
+ * as missing the deploy, and the next call records it anew.
+ */
+static void
+record_after_failure(MemoryContext cxt)
+{
+	AbortCurrentTransaction();
+	StartTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		migrate_relock_writers_for_session();
+		if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect_ext failed");
+		MemoryContextSwitchTo(cxt);
+		migrate_drift_deploy_record();
+		SPI_commit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		StartTransactionCommand();
+		MemoryContextSwitchTo(cxt);
+		ereport(WARNING,
+				(errmsg("could not record the drift reference after the deploy failed: %s",
+						edata->message),
+				 errhint("The next apply, rollback or deploy records it anew.")));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+}
+
 static void
 deploy(FunctionCallInfo fcinfo, bool rollback)
 {
@@ -129,11 +170,12 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	List	   *chosen;
 	bool		allow_data_loss;
 	volatile bool refusing = false;
+	volatile bool refused = false;
 	int			napplied;
 	int			step = 0;
 	ListCell   *lc;
 	DeployProgress progress;
-	ErrorContextCallback callback;
+	ErrorContextCallback errcallback;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -164,11 +206,10 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	progress.rollback = rollback;
 	progress.total = list_length(chosen);
 	progress.committed = 0;
-	callback.	callback = deploy_error_callback;
-	callback.	arg = &progress;
-	callback.	previous = error_context_stack;
-
-	error_context_stack = &callback;
+	errcallback.callback = deploy_error_callback;
+	errcallback.arg = &progress;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	if (chosen != NIL)
 		migrate_drift_warn();
@@ -176,9 +217,18 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 	if (chosen != NIL && !rollback && cat->latest_applied < 0)
 		migrate_drift_record_base();
 
+	if (chosen == NIL)
+	{
+		error_context_stack = errcallback.previous;
+		migrate_leave_deploy();
+		MemoryContextSwitchTo(outer);
+		MemoryContextDelete(cxt);
+		return;
+	}
 	percxt = AllocSetContextCreate(cxt, "migrate deploy migration",
 								   ALLOCSET_DEFAULT_SIZES);
 	migrate_dataloss_begin_call();
+	migrate_drift_deploy_begin();
 	PG_TRY();
 	{
 		foreach(lc, chosen)
@@ -189,14 +239,12 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 			MemoryContextSwitchTo(percxt);
 			if (e->transactional)
 			{
-				migrate_drift_begin_call();
 				migrate_run_one(e, rollback, allow_data_loss, step,
 								list_length(chosen), progress.caller);
 				if (migrate_dataloss_found())
 				{
 					/* refused at the end; what follows still runs, to list */
 					refusing = true;
-					migrate_drift_forget();
 					continue;
 				}
 			}
@@ -213,28 +261,42 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 					migrate_catalog_progress_end(e->id);
 					commit(percxt);
 				}
-				migrate_drift_begin_call();
 				migrate_run_stepwise(e, rollback ? MIGRATE_SCRIPT_DOWN : MIGRATE_SCRIPT_UP,
 									 allow_data_loss, step, list_length(chosen),
-									 percxt);
+									 progress.caller, percxt);
 			}
 			if (rollback && step == napplied)
 				migrate_drift_check_base();
-			migrate_drift_record();
 			commit(percxt);
 			progress.committed++;
 			MemoryContextSwitchTo(cxt);
 			MemoryContextReset(percxt);
 		}
+		/* the refusal, if a migration would destroy data */
+		refused = refusing;
+		migrate_dataloss_refuse_found();
+		MemoryContextSwitchTo(cxt);
+		migrate_drift_deploy_record();
+		commit(cxt);
 	}
 	PG_CATCH();
 	{
-		migrate_execute_failed(cxt);
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		record_after_failure(cxt);
+		if (refused)
+		{
+			migrate_dataloss_forget();
+			ReThrowError(edata);
+		}
+		migrate_dataloss_fail_call(edata);
 	}
 	PG_END_TRY();
-	/* the refusal, if a migration would destroy data */
 	migrate_dataloss_end_call();
-	error_context_stack = callback.previous;
+	error_context_stack = errcallback.previous;
 
 	migrate_leave_deploy();
 	MemoryContextSwitchTo(outer);

@@ -72,6 +72,9 @@ migrate_drift_rows(Tuplestorestate *store, TupleDesc desc)
 {
 	Schema	   *recorded = migrate_catalog_reference();
 	DriftRows	dr;
+	char	   *fingerprint;
+	char	   *deploy_pending;
+	bool		incremental;
 
 	if (recorded == NULL)
 	{
@@ -80,6 +83,14 @@ migrate_drift_rows(Tuplestorestate *store, TupleDesc desc)
 				 errhint("An apply or a rollback records one; migrate_accept_drift() records the schema as it is.")));
 		return 0;
 	}
+	(void) migrate_catalog_reference_state(&fingerprint, &incremental,
+										   &deploy_pending);
+	if (deploy_pending != NULL)
+		ereport(NOTICE,
+				(errmsg("the drift reference does not include a deploy that started at %s",
+						deploy_pending),
+				 errdetail("A deploy records what it committed when it ends; until then, or if it stopped, its migrations show as drift."),
+				 errhint("The next apply, rollback or deploy records the reference anew; migrate_accept_drift() does now.")));
 	dr.store = store;
 	dr.desc = desc;
 	return migrate_compare(recorded, migrate_describe(), emit_drift, &dr);
@@ -110,6 +121,8 @@ static struct
 	List	   *touched;		/* ObjectAddress *, created or altered */
 	List	   *owners;			/* Owner *, of what was dropped */
 	char	   *untrusted;		/* why the record cannot follow, or NULL */
+	char	   *stale;			/* when the deploy began whose record the
+								 * reference misses, or NULL */
 	MemoryContextCallback gone; /* track.cxt is gone: forget it all */
 }			track;
 
@@ -430,19 +443,15 @@ record_changes(const char *old_fingerprint)
 }
 
 /*
- * migrate_drift_record: after an apply or rollback, the schema it leaves is
- * the reference, and its fingerprint goes on the history row of the call's
- * last migration.  The reference is the previous one plus what the call's
- * migrations changed, described again (SPEC §9): the call pays for what it
- * changed, not for the size of the schema.  The whole schema is described
- * only when it must be: there is no reference yet, the one there was kept
- * by an update from 0.2, or a migration changed the schema in a way the
- * server does not report object by object (a NOTICE says so).
+ * Record the reference after a call that ran migrations.  own_deploy: the
+ * call is the deploy that marked the reference as missing what it commits
+ * (migrate_drift_deploy_begin), which that deploy knows how to fill in.
  */
-void
-migrate_drift_record(void)
+static void
+record(bool own_deploy)
 {
 	char	   *old_fingerprint;
+	char	   *deploy_pending;
 	bool		incremental;
 	bool		recorded;
 	MigrateDigest check;
@@ -454,10 +463,22 @@ migrate_drift_record(void)
 		migrate_drift_forget();
 		return;
 	}
-	recorded = migrate_catalog_reference_state(&old_fingerprint, &incremental);
+	recorded = migrate_catalog_reference_state(&old_fingerprint, &incremental,
+											   &deploy_pending);
+	/* a mark this deploy did not make: one that died left it */
+	if (own_deploy && track.stale != NULL)
+		deploy_pending = track.stale;
+	else if (own_deploy)
+		deploy_pending = NULL;
 	if (recorded && incremental && track.untrusted == NULL &&
+		deploy_pending == NULL &&
 		migrate_digest_parse(old_fingerprint, &check))
+	{
 		fingerprint = record_changes(old_fingerprint);
+		/* the deploy's mark goes, even if it changed nothing described */
+		if (own_deploy)
+			migrate_catalog_set_reference(fingerprint);
+	}
 	else
 	{
 		if (recorded && track.untrusted != NULL)
@@ -465,10 +486,63 @@ migrate_drift_record(void)
 					(errmsg("the drift reference was recorded from the whole schema"),
 					 errdetail("%s, which the server does not report object by object.",
 							   track.untrusted)));
+		else if (recorded && deploy_pending != NULL)
+			ereport(NOTICE,
+					(errmsg("the drift reference was recorded from the whole schema"),
+					 errdetail("A deploy that started at %s stopped before it recorded what it committed.",
+							   deploy_pending)));
 		fingerprint = record_whole();
 	}
 	migrate_catalog_record_fingerprint(fingerprint);
 	migrate_drift_forget();
+}
+
+/*
+ * migrate_drift_record: after an apply or rollback, the schema it leaves is
+ * the reference, and its fingerprint goes on the history row of the call's
+ * last migration.  The reference is the previous one plus what the call's
+ * migrations changed, described again (SPEC §9): the call pays for what it
+ * changed, not for the size of the schema.  The whole schema is described
+ * only when it must be: there is no reference yet, the one there was kept
+ * by an update from 0.2, a deploy stopped before it recorded what it
+ * committed, or a migration changed the schema in a way the server does
+ * not report object by object (a NOTICE says so).
+ */
+void
+migrate_drift_record(void)
+{
+	record(false);
+}
+
+/*
+ * migrate_drift_deploy_begin: a deploy starts.  It records the reference
+ * once, when it ends or fails (SPEC §10: per-deploy costs are paid once
+ * per deploy), for every migration it committed; until then the reference
+ * is marked as missing them, so that a deploy that dies meanwhile leaves a
+ * reference that the next call records anew from the whole schema.  What
+ * the deploy's migrations touch is tracked across its commits, in the
+ * current memory context, which must outlive them.
+ */
+void
+migrate_drift_deploy_begin(void)
+{
+	char	   *fingerprint;
+	char	   *deploy_pending;
+	bool		incremental;
+
+	migrate_drift_begin_call();
+	(void) migrate_catalog_reference_state(&fingerprint, &incremental,
+										   &deploy_pending);
+	if (deploy_pending != NULL)
+		track.stale = MemoryContextStrdup(track.cxt, deploy_pending);
+	migrate_catalog_deploy_pending();
+}
+
+/* migrate_drift_deploy_record: the deploy ends, or failed: record it */
+void
+migrate_drift_deploy_record(void)
+{
+	record(true);
 }
 
 /*
@@ -522,6 +596,21 @@ void
 migrate_drift_record_base(void)
 {
 	migrate_catalog_record_base();
+}
+
+/*
+ * migrate_drift_record_baseline: a baseline marked migrations applied
+ * without running them, so the schema as it is is what they made: it
+ * becomes the reference, as with migrate_accept_drift(), and its
+ * fingerprint goes on the history row of the last migration baselined.
+ * The schema before the first of them was never seen here: a rollback to
+ * base has nothing to compare with.
+ */
+void
+migrate_drift_record_baseline(void)
+{
+	migrate_catalog_forget_base();
+	migrate_catalog_record_fingerprint(record_whole());
 }
 
 /* What differs from the schema before the first migration, by kind */

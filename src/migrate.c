@@ -48,6 +48,8 @@ PG_FUNCTION_INFO_V1(migrate_verify);
 PG_FUNCTION_INFO_V1(migrate_drift);
 PG_FUNCTION_INFO_V1(migrate_accept_drift);
 PG_FUNCTION_INFO_V1(migrate_state_changed);
+PG_FUNCTION_INFO_V1(migrate_baseline);
+PG_FUNCTION_INFO_V1(migrate_import);
 
 void
 _PG_init(void)
@@ -659,4 +661,30 @@ migrate_state_changed(PG_FUNCTION_ARGS)
 	migrate_catalog_state_changed();
 	migrate_leave();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * migrate_baseline(target)
+ *		Mark the pending migrations up to target applied without running
+ *		them, on a database where none is applied yet (SPEC §12).
+ */
+Datum
+migrate_baseline(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "migrate_baseline()", "target");
+	PG_RETURN_INT32(migrate_baseline_run(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/*
+ * migrate_import(tool, history_table)
+ *		Baseline the registered migrations that another tool's history lists
+ *		as applied (SPEC §12).  history_table NULL: the tool's own table.
+ */
+Datum
+migrate_import(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "migrate_import()", "tool");
+	PG_RETURN_INT32(migrate_import_run(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+									   PG_ARGISNULL(1) ? NULL :
+									   text_to_cstring(PG_GETARG_TEXT_PP(1))));
 }

@@ -17,6 +17,8 @@
  *	  plan.c     migrate_plan()
  *	  describe.c the schema described: migrate_schema() (describe.h)
  *	  verify.c   migrate_verify(), drift
+ *	  baseline.c adopting a database: migrate_baseline(), marking applied
+ *	  import.c   migrate_import(): another tool's history, matched, baselined
  *
  *-------------------------------------------------------------------------
  */
@@ -223,13 +225,16 @@ extern Interval *migrate_usecs_interval(int64 usecs);
 extern int	migrate_catalog_version(void);
 extern Schema *migrate_catalog_reference(void);
 extern bool migrate_catalog_reference_state(char **fingerprint,
-											bool *incremental);
+											bool *incremental,
+											char **deploy_pending);
+extern void migrate_catalog_deploy_pending(void);
 extern Schema *migrate_catalog_update_reference(Oid *owner_classes,
 												Oid *owner_oids, int n,
 												Schema *described);
 extern void migrate_catalog_set_reference(const char *fingerprint);
 extern void migrate_catalog_record_fingerprint(const char *fingerprint);
 extern void migrate_catalog_record_base(void);
+extern void migrate_catalog_forget_base(void);
 extern Schema *migrate_catalog_base(void);
 extern int64 migrate_catalog_ddl_since_reference(void);
 extern bool migrate_catalog_capture_on(void);
@@ -307,6 +312,9 @@ typedef struct MigrateTarget
 
 extern void migrate_parse_target(const char *spec, bool rollback,
 								 MigrateTarget *target);
+extern void migrate_parse_target_of(const char *spec, bool rollback,
+									const char *funcname,
+									MigrateTarget *target);
 extern List *migrate_select_apply(const MigrateCatalog *cat, MigrateTarget *target);
 extern List *migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target);
 extern void migrate_validate(const MigrateCatalog *cat, bool rollback,
@@ -316,6 +324,8 @@ extern void migrate_refuse_nontransactional(const MigrateCatalog *cat,
 											List *chosen, bool rollback);
 extern void migrate_check_authors(const MigrateCatalog *cat, List *chosen,
 								  bool rollback);
+extern void migrate_check_authors_for(const MigrateCatalog *cat, List *chosen,
+									  const char *action);
 
 /* ---------- execute.c ---------- */
 
@@ -377,9 +387,25 @@ extern void migrate_drift_touched(Oid classid, Oid objid, bool dropping);
 extern void migrate_drift_touched_contents(Oid nspid);
 extern void migrate_drift_untrusted(const char *why);
 extern void migrate_drift_record(void);
+extern void migrate_drift_deploy_begin(void);
+extern void migrate_drift_deploy_record(void);
 extern void migrate_drift_warn(void);
 extern void migrate_drift_record_base(void);
+extern void migrate_drift_record_baseline(void);
 extern void migrate_drift_check_base(void);
+
+/* ---------- baseline.c ---------- */
+
+extern void migrate_baseline_check_state(const MigrateCatalog *cat,
+										 const char *funcname,
+										 const char *what);
+extern int	migrate_baseline_mark(const MigrateCatalog *cat, List *chosen,
+								  List *notes);
+extern int	migrate_baseline_run(const char *target);
+
+/* ---------- import.c ---------- */
+
+extern int	migrate_import_run(const char *tool, const char *table);
 
 /* ---------- plan.c ---------- */
 

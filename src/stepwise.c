@@ -302,20 +302,24 @@ try_toplevel(Stepwise *sw, int i, bool attempted, TransactionId since)
  * transaction the statement ended in, which records that it is done.
  */
 static void
-run_toplevel(Stepwise *sw, int i, bool attempted)
+run_toplevel(Stepwise *sw, int i, bool attempted, TransactionId attempted_since)
 {
 	MigrateStatement *stmt = &sw->script->stmts[i];
 	MigrateExecState st;
-	ErrorContextCallback callback;
+	ErrorContextCallback errcallback;
 	TransactionId since;
 	char	   *old_timeout;
 	int			attempt;
 	instr_time	t0;
 	instr_time	elapsed;
 
-	/* its start, committed before it runs */
+	/*
+	 * Its start, committed before it runs.  What an interrupted earlier try
+	 * made is newer than the transaction that recorded that try's start.
+	 */
 	migrate_catalog_progress_step(sw->e->id, i, true);
-	since = GetTopTransactionId();
+	since = attempted && TransactionIdIsValid(attempted_since) ?
+		attempted_since : GetTopTransactionId();
 	commit(sw);
 	disconnect_spi(sw);
 
@@ -330,11 +334,11 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 		ErrorData  *edata;
 		int			wait_ms;
 
-		callback.	callback = toplevel_error_callback;
-		callback.	arg = &st;
-		callback.	previous = error_context_stack;
+		errcallback.callback = toplevel_error_callback;
+		errcallback.arg = &st;
+		errcallback.previous = error_context_stack;
 
-		error_context_stack = &callback;
+		error_context_stack = &errcallback;
 		PG_TRY();
 		{
 			try_toplevel(sw, i, attempted, since);
@@ -347,7 +351,7 @@ run_toplevel(Stepwise *sw, int i, bool attempted)
 			FlushErrorState();
 		}
 		PG_END_TRY();
-		error_context_stack = callback.previous;
+		error_context_stack = errcallback.previous;
 
 		if (edata == NULL)
 			break;
@@ -448,12 +452,13 @@ run_ordinary_cb(void *arg)
  * its last statement is done.  Called connected to SPI (non-atomic), in a
  * transaction of its own; returns so, every statement committed, and the
  * record of the migration in the transaction, for the caller to commit.
- * cxt outlives the commits.  step of total name it in pg_stat_activity.
+ * cxt outlives the commits.  caller and step of total name it in
+ * pg_stat_activity.
  */
 void
 migrate_run_stepwise(const MigrateEntry *e, MigrateScriptKind kind,
 					 bool allow_data_loss, int step, int total,
-					 MemoryContext cxt)
+					 const char *caller, MemoryContext cxt)
 {
 	Stepwise	sw;
 	MigrateRow *row;
@@ -473,7 +478,7 @@ migrate_run_stepwise(const MigrateEntry *e, MigrateScriptKind kind,
 	sw.kind = kind;
 	sw.cxt = cxt;
 	sw.connected = true;
-	sw.activity = psprintf("migrate_deploy: %s (%d of %d)", e->id, step, total);
+	sw.activity = psprintf("%s: %s (%d of %d)", caller, e->id, step, total);
 
 	row = migrate_catalog_fetch(e->id);
 	if (row == NULL)
@@ -536,7 +541,8 @@ migrate_run_stepwise(const MigrateEntry *e, MigrateScriptKind kind,
 		{
 			report(&sw, i + 1);
 			if (sw.script->stmts[i].toplevel)
-				run_toplevel(&sw, i, resumed && i == start);
+				run_toplevel(&sw, i, resumed && i == start,
+							 resumed ? progress.statement_xid : InvalidTransactionId);
 			else
 			{
 				OrdinaryArgs args;

@@ -13,6 +13,6 @@
 
 extern void migrate_run_stepwise(const MigrateEntry *e, MigrateScriptKind kind,
 								 bool allow_data_loss, int step, int total,
-								 MemoryContext cxt);
+								 const char *caller, MemoryContext cxt);
 
 #endif							/* MIGRATE_STEPWISE_H */

@@ -18,15 +18,22 @@
 /* Ids listed in one message before "and N more" */
 #define MAX_LISTED	10
 
+/*
+ * funcname: the function whose target it is, for the message; a target of
+ * the form of migrate_apply()'s unless rollback.
+ */
 static void
-invalid_target(const char *spec, bool rollback)
+invalid_target(const char *spec, bool rollback, const char *funcname)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid migration target \"%s\"", spec),
 			 rollback ?
-			 errdetail("A target of migrate_rollback() is -N (the last N applied migrations, N at least 1), the id of an applied migration (roll back every migration after it), or base (roll back everything).") :
-			 errdetail("A target of migrate_apply() is head (every pending migration), the id of a pending migration (apply up to and including it), or +N (the next N pending migrations, N at least 1).")));
+			 errdetail("A target of %s is -N (the last N applied migrations, N at least 1), the id of an applied migration (roll back every migration after it), or base (roll back everything).",
+					   funcname) :
+			 errdetail("A target of %s is head (every pending migration), the id of a pending migration (%s up to and including it), or +N (the next N pending migrations, N at least 1).",
+					   funcname,
+					   strcmp(funcname, "migrate_baseline()") == 0 ? "baseline" : "apply")));
 }
 
 /*
@@ -36,6 +43,20 @@ invalid_target(const char *spec, bool rollback)
  */
 void
 migrate_parse_target(const char *spec, bool rollback, MigrateTarget *target)
+{
+	migrate_parse_target_of(spec, rollback,
+							rollback ? "migrate_rollback()" : "migrate_apply()",
+							target);
+}
+
+/*
+ * migrate_parse_target_of: the same for funcname, another function that
+ * takes targets of the same form (migrate_baseline() those of
+ * migrate_apply()).
+ */
+void
+migrate_parse_target_of(const char *spec, bool rollback, const char *funcname,
+						MigrateTarget *target)
 {
 	char		sign = rollback ? '-' : '+';
 
@@ -54,11 +75,11 @@ migrate_parse_target(const char *spec, bool rollback, MigrateTarget *target)
 		int64		n = 0;
 
 		if (*p == '\0')
-			invalid_target(spec, rollback);
+			invalid_target(spec, rollback, funcname);
 		for (; *p != '\0'; p++)
 		{
 			if (*p < '0' || *p > '9')
-				invalid_target(spec, rollback);
+				invalid_target(spec, rollback, funcname);
 			n = n * 10 + (*p - '0');
 			if (n > PG_INT32_MAX)
 				ereport(ERROR,
@@ -68,14 +89,14 @@ migrate_parse_target(const char *spec, bool rollback, MigrateTarget *target)
 								   PG_INT32_MAX)));
 		}
 		if (n < 1)
-			invalid_target(spec, rollback);
+			invalid_target(spec, rollback, funcname);
 		target->kind = MIGRATE_TARGET_STEPS;
 		target->steps = (int) n;
 		return;
 	}
 	if (!migrate_id_valid(spec) || strcmp(spec, "head") == 0 ||
 		strcmp(spec, "base") == 0)
-		invalid_target(spec, rollback);
+		invalid_target(spec, rollback, funcname);
 	target->kind = MIGRATE_TARGET_ID;
 	target->id = spec;
 }
@@ -387,6 +408,18 @@ migrate_select_rollback(const MigrateCatalog *cat, MigrateTarget *target)
 void
 migrate_check_authors(const MigrateCatalog *cat, List *chosen, bool rollback)
 {
+	migrate_check_authors_for(cat, chosen, rollback ? "roll back" : "apply");
+}
+
+/*
+ * migrate_check_authors_for: the same for a call that does action to the
+ * chosen migrations ("baseline": migrate_baseline() and migrate_import()
+ * mark them applied).
+ */
+void
+migrate_check_authors_for(const MigrateCatalog *cat, List *chosen,
+						  const char *action)
+{
 	Oid			runner = GetUserId();
 	StringInfoData ids;
 	MigrateEntry *refused = NULL;
@@ -415,7 +448,7 @@ migrate_check_authors(const MigrateCatalog *cat, List *chosen, bool rollback)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg_plural("cannot %s migration %s: it was registered by a role without the privileges of role \"%s\"",
 							   "cannot %s migrations %s: they were registered by roles without the privileges of role \"%s\"",
-							   n, rollback ? "roll back" : "apply", ids.data,
+							   n, action, ids.data,
 							   GetUserNameFromId(runner, false)),
 				 errdetail("Migration scripts run with the privileges of the caller, so a migration must be registered by a role that has them; \"%s\" was registered by \"%s\".",
 						   refused->id, refused->registered_by),

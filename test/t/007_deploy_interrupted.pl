@@ -25,6 +25,7 @@ $node->safe_psql(
 	CREATE EXTENSION migrate;
 	CREATE TABLE big AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000000) g;
 	ALTER TABLE big ADD PRIMARY KEY (id);
+	SELECT migrate_accept_drift();
 	SELECT migrate_register('0001_first', 'CREATE TABLE first (id int);', 'DROP TABLE first;');
 	SELECT migrate_register('0002_index_v', 'CREATE INDEX CONCURRENTLY big_v ON big (v);',
 	  'DROP INDEX CONCURRENTLY IF EXISTS big_v;', NULL, false, false);
@@ -93,7 +94,7 @@ sub checkpointer
 # The next deploy resumes: it drops the invalid index and builds it again
 sub resume
 {
-	my ($name) = @_;
+	my ($name, $crashed) = @_;
 	my ($ret, $out, $err) =
 	  $node->psql('postgres', 'CALL migrate_deploy()', on_error_stop => 1);
 	is($ret, 0, "$name: the next deploy succeeds");
@@ -102,6 +103,22 @@ sub resume
 		qr/resuming migration "0002_index_v" at statement 1 of 1 of its up script.*DROP INDEX CONCURRENTLY IF EXISTS public\.big_v \(left invalid by an interrupted build\).*applied 0002_index_v \(1 of 1\)/s,
 		"$name: it resumes at statement 1, drops the invalid index and builds it again"
 	);
+	# a deploy that died could not record the drift reference; one that
+	# failed did, before it reported the error
+	if ($crashed)
+	{
+		like(
+			$err,
+			qr/the drift reference was recorded from the whole schema\nDETAIL:  A deploy that started at .* stopped before it recorded what it committed\./,
+			"$name: the reference is recorded anew from the whole schema");
+	}
+	else
+	{
+		unlike($err, qr/recorded from the whole schema/,
+			"$name: the reference is recorded object by object");
+	}
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM migrate_drift()'),
+		'0', "$name: no drift");
 	is(status(), 'applied|||', "$name: 0002_index_v applied");
 	is(index_state(), 'true', "$name: big_v is valid");
 	is( $node->safe_psql(
@@ -148,7 +165,13 @@ like(
 	$err,
 	qr/1 migration was interrupted in the middle of a deploy/,
 	'kill -9 backend: migrate_apply() refuses to run');
-resume('kill -9 backend');
+($ret, $out, $err) =
+  $node->psql('postgres', 'SELECT count(*) FROM migrate_drift()');
+like(
+	$err,
+	qr/the drift reference does not include a deploy that started at/,
+	'kill -9 backend: migrate_drift() says the reference misses the deploy');
+resume('kill -9 backend', 1);
 
 # (b) SIGKILL of the postmaster while the build waits for an old snapshot;
 # while it waits, the deploy holds no snapshot, and waits for the other
@@ -190,7 +213,7 @@ foreach my $p (@old_pids)
 $node->start;
 is(status(), 'partial|up|1|', 'kill -9 postmaster: partial, stopped at statement 1');
 is(index_state(), 'false', 'kill -9 postmaster: big_v left invalid');
-resume('kill -9 postmaster');
+resume('kill -9 postmaster', 1);
 
 # (c) a cancel while the build waits: the error is recorded
 $old = $node->background_psql('postgres');
@@ -216,7 +239,7 @@ is( $node->safe_psql(
 	'interrupted',
 	'cancel: the history says so');
 $old->quit;
-resume('cancel');
+resume('cancel', 0);
 
 # (d) lock timeouts: a session writing the table holds the build up; each
 # try waits migrate.lock_timeout, then the deploy waits and tries again,
@@ -237,7 +260,7 @@ like(status(), qr/^partial\|up\|1\|canceling statement due to lock timeout$/,
 	'lock timeout: partial, with the error');
 $writer->query_safe('COMMIT');
 $writer->quit;
-resume('lock timeout');
+resume('lock timeout', 0);
 
 $node->stop;
 done_testing();

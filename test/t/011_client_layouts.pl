@@ -1,4 +1,4 @@
-# The layouts pg_migrate reads (SPEC §11): each fixture of test/fixtures
+# The layouts pg_migrate reads (SPEC §11): each fixture of test/fixtures/client
 # tells one history in one layout.  Each is told from its files and gives
 # the ids, descriptions, down scripts and transactional flags its layout
 # says; deployed, every layout builds the same schema and data.
@@ -146,7 +146,7 @@ is($data{updown}, 'ada@example.comada alan@example.comalan',
 # graphile-migrate: the migrations directory, or committed/ itself
 {
 	my $conn = fresh_db($node, 'l_graphile2');
-	my ($ret, $out) = run_pgm('-D', 'test/fixtures/graphile/migrations/committed',
+	my ($ret, $out) = run_pgm('-D', 'test/fixtures/client/graphile/migrations/committed',
 		'--json', 'register', $conn);
 	is($ret, 0, 'graphile: committed/ read directly');
 	is(scalar @{ json_of($out)->{registered} }, 8, 'graphile: committed/: the same 8 migrations');

@@ -1,6 +1,6 @@
 # Bad migration files (SPEC §11): each is refused with a message that names
 # the file, every problem of the directory at once, exit status 1, and
-# nothing registered.  The fixtures are in test/fixtures/bad/; the files
+# nothing registered.  The fixtures are in test/fixtures/client/bad/; the files
 # git cannot keep (unreadable, not UTF-8, with a NUL byte) are made here.
 use strict;
 use warnings;
@@ -15,7 +15,7 @@ use Test::More;
 
 my $node = new_node('bad');
 my $conn = fresh_db($node, 'bad');
-my $bad = 'test/fixtures/bad';
+my $bad = 'test/fixtures/client/bad';
 
 sub registered
 {
@@ -113,7 +113,7 @@ refused(
 	"$bad/nosuchdir",
 	[qr/^pg_migrate: error: could not read the migrations directory "\Q$bad\E\/nosuchdir": No such file or directory$/m]);
 refused('a layout named that the files are not in',
-	"test/fixtures/updown", [qr/is not a Flyway migration/], '-F', 'flyway');
+	"test/fixtures/client/updown", [qr/is not a Flyway migration/], '-F', 'flyway');
 
 # what the server refuses: every migration's problems, nothing registered
 refused(

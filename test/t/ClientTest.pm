@@ -1,6 +1,7 @@
 # test/t/ClientTest.pm: what the TAP tests of the client pg_migrate share
 # (test/t/01*_client_*.pl).  Not a test itself: prove runs test/t/*.pl.
 #
+# The fixtures are test/fixtures/client/ (test/fixtures/<tool>/ are TAP 008's).
 # The tests run from the top of the tree (PGXS runs prove there), with the
 # installed pg_migrate first on PATH, against clusters of their own.
 package ClientTest;
@@ -110,8 +111,8 @@ sub json_of
 sub fixture
 {
 	my ($layout) = @_;
-	return "test/fixtures/graphile/migrations" if $layout eq 'graphile';
-	return "test/fixtures/$layout";
+	return "test/fixtures/client/graphile/migrations" if $layout eq 'graphile';
+	return "test/fixtures/client/$layout";
 }
 
 # copy_fixture(LAYOUT): a copy of the fixture's whole tree in a temporary
@@ -121,7 +122,7 @@ sub copy_fixture
 {
 	my ($layout) = @_;
 	my $top = PostgreSQL::Test::Utils::tempdir("fixture_$layout");
-	my $src = "test/fixtures/$layout";
+	my $src = "test/fixtures/client/$layout";
 	find(
 		{
 			no_chdir => 1,
