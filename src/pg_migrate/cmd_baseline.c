@@ -11,7 +11,8 @@
  * listed.  The scratch database is made for the check from template0, with
  * the database's encoding and locale, and dropped afterwards (this needs
  * CREATEDB, and a superuser to install the extension in it), or is the
- * empty database --scratch-db names, which is left as the check leaves it.
+ * empty database --scratch-db names (nothing in it but the schema public),
+ * which is left as the check leaves it.
  *
  *-------------------------------------------------------------------------
  */
@@ -137,7 +138,8 @@ scratch_schema(const Options *opts, const char *name, bool made,
 	if (!made)
 	{
 		PGresult   *e = run(scratch.conn,
-							"SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.migrate_schema()),"
+							"SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.migrate_schema()"
+							" WHERE NOT (kind OPERATOR(pg_catalog.=) 'schema' AND identity OPERATOR(pg_catalog.=) 'public')),"
 							" (SELECT pg_catalog.count(*) FROM pg_catalog.migrate_status())");
 
 		if (e == NULL)
@@ -192,8 +194,8 @@ compare_schemas(PGconn *conn, const PGresult *scratch)
 	for (i = 0; i < 3; i++)
 		params[i] = a[i] = column_array(scratch, i);
 	res = run_params(conn,
-					 "SELECT pg_catalog.coalesce(d.kind, s.kind) AS kind,"
-					 " pg_catalog.coalesce(d.identity, s.identity) AS identity,"
+					 "SELECT COALESCE(d.kind, s.kind) AS kind,"
+					 " COALESCE(d.identity, s.identity) AS identity,"
 					 " CASE WHEN s.kind IS NULL THEN 'only in the database'"
 					 " WHEN d.kind IS NULL THEN 'only from the migrations'"
 					 " ELSE 'differs' END AS difference,"
@@ -204,7 +206,7 @@ compare_schemas(PGconn *conn, const PGresult *scratch)
 					 " AS s(kind, identity, definition)"
 					 " ON d.kind OPERATOR(pg_catalog.=) s.kind AND d.identity OPERATOR(pg_catalog.=) s.identity"
 					 " WHERE d.kind IS NULL OR s.kind IS NULL OR d.definition IS DISTINCT FROM s.definition"
-					 " ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\"",
+					 " ORDER BY COALESCE(d.kind, s.kind) COLLATE \"C\", COALESCE(d.identity, s.identity) COLLATE \"C\"",
 					 3, params);
 	for (i = 0; i < 3; i++)
 		pg_free(a[i]);
