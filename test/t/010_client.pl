@@ -294,6 +294,18 @@ if (server_has($node, 'app', 'migrate_deploy(text,boolean)'))
 		[qr/^8 migrations: 0 registered, 0 updated, 8 unchanged$/m],
 		[qr/^applied 000008_index_orders_user_id/m],
 		'deploy: the non-transactional migration too');
+	command_checks_all(
+		[ 'pg_migrate', '-D', $dir, 'undeploy', '-1', $db ],
+		0,
+		[qr/^8 migrations: 0 registered, 0 updated, 8 unchanged$/m],
+		[qr/^rolled back 000008_index_orders_user_id \(1 of 1\)/m],
+		'undeploy -1: the concurrent index dropped by CALL migrate_undeploy()');
+	command_ok([ 'pg_migrate', '-D', $dir, '-q', 'deploy', $db ],
+		'deploy again after the undeploy');
+	command_fails_like(
+		[ 'pg_migrate', '-D', $dir, 'undeploy', 'base', $db ],
+		qr/^ERROR:  cannot roll back to target "base": 1 migration in the range is irreversible$/m,
+		'undeploy base: refused by the server');
 }
 else
 {
