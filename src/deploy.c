@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "dataloss.h"
@@ -115,6 +116,24 @@ commit(MemoryContext cxt)
 	migrate_dataloss_committing();
 	SPI_commit();
 	MemoryContextSwitchTo(cxt);
+}
+
+/*
+ * Commit a transactional migration without waiting for its WAL to reach
+ * the disk (synchronous_commit off, for this commit only).  The migration
+ * and its record are one commit, so a crash loses both or neither: at
+ * worst the last few migrations are pending again, and the next deploy
+ * applies them.  The deploy's last commit, which records the drift
+ * reference, waits as the session's synchronous_commit says, and so makes
+ * every commit before it durable (WAL is flushed in order) before CALL
+ * returns.
+ */
+static void
+commit_migration(MemoryContext cxt)
+{
+	(void) set_config_option("synchronous_commit", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	commit(cxt);
 }
 
 /*
@@ -267,7 +286,10 @@ deploy(FunctionCallInfo fcinfo, bool rollback)
 			}
 			if (rollback && step == napplied)
 				migrate_drift_check_base();
-			commit(percxt);
+			if (e->transactional)
+				commit_migration(percxt);
+			else
+				commit(percxt);
 			progress.committed++;
 			MemoryContextSwitchTo(cxt);
 			MemoryContextReset(percxt);
