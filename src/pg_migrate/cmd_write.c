@@ -15,6 +15,7 @@
 #include "postgres_fe.h"
 
 #include "common/logging.h"
+#include "fe_utils/cancel.h"
 
 #include "pg_migrate.h"
 
@@ -65,7 +66,10 @@ void
 close_server(Server *server)
 {
 	if (server->conn != NULL)
+	{
+		ResetCancelConn();
 		PQfinish(server->conn);
+	}
 	server->conn = NULL;
 }
 

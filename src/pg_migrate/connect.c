@@ -17,6 +17,7 @@
 
 #include "common/logging.h"
 #include "common/string.h"
+#include "fe_utils/cancel.h"
 
 #include "pg_migrate.h"
 
@@ -276,6 +277,8 @@ connect_database(const Options *opts, const char *dbname)
 		return NULL;
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
+	/* Ctrl-C cancels what the server is running, as in psql */
+	SetCancelConn(conn);
 	if (verbose_errors)
 		PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
 	return conn;

@@ -67,37 +67,40 @@ usage(void)
 	printf("Usage:\n");
 	printf("  pg_migrate [OPTION]... COMMAND [ARGUMENT] [CONNINFO]\n");
 	printf("\nCommands:\n");
-	printf("  deploy           register the files, then CALL migrate_deploy(): each migration\n"
-		   "                   commits on its own\n");
-	printf("  apply            register the files and migrate_apply() them, in one transaction\n");
+	printf("  deploy           register the files, then CALL migrate_deploy(): each\n"
+		   "                   migration commits on its own\n");
+	printf("  apply            register the files and migrate_apply(), in one transaction\n");
 	printf("  register         register the files, nothing more\n");
 	printf("  status           every migration and its state, the files' included\n");
 	printf("  plan             what the pending migrations would do (migrate_plan())\n");
-	printf("  verify           prove that down scripts undo their up scripts (migrate_verify())\n");
-	printf("  rollback TARGET  register the files and migrate_rollback(TARGET), in one transaction\n");
-	printf("  undeploy TARGET  register the files, then CALL migrate_undeploy(TARGET)\n");
+	printf("  verify           prove that down scripts undo up scripts (migrate_verify())\n");
+	printf("  rollback TARGET  register the files, migrate_rollback(), in one transaction\n");
+	printf("  undeploy TARGET  register the files, then CALL migrate_undeploy()\n");
 	printf("  drift            what changed outside migrations (migrate_drift())\n");
-	printf("  baseline TARGET  register the files and mark those up to TARGET applied, unrun\n");
-	printf("  import TOOL      register the files and take over the history that TOOL left:\n"
-		   "                   flyway, dbmate, golang-migrate, diesel, sqitch or graphile-migrate\n");
+	printf("  baseline TARGET  register the files, mark those up to TARGET applied unrun\n");
+	printf("  import TOOL      register the files, take over the history that TOOL left:\n"
+		   "                   flyway, dbmate, golang-migrate, diesel, sqitch,\n"
+		   "                   graphile-migrate\n");
 	printf("  print            write the psql script that does what deploy (or apply) does\n");
 	printf("\nOptions:\n");
 	printf("  -D, --dir=DIR            the migration files (default: migrations)\n");
-	printf("  -F, --format=LAYOUT      %s\n", layout_names());
-	printf("                           (default: told from the files)\n");
-	printf("      --target=TARGET      deploy, apply, plan, verify, print: how far (default: head)\n");
+	printf("  -F, --format=LAYOUT      updown (or golang-migrate), dbmate, flyway, diesel,\n"
+		   "                           sqitch, graphile (default: told from the files)\n");
+	printf("      --target=TARGET      deploy, apply, plan, verify, print: how far\n"
+		   "                           (default: head)\n");
 	printf("      --allow-data-loss    let migrations destroy data the guard protects\n");
 	printf("      --dry-run            apply, rollback: run it all, then roll it back\n");
-	printf("      --execute            plan: also run the migrations, in a transaction rolled back\n");
-	printf("      --rollback           plan: the down scripts that rollback TARGET would run\n");
+	printf("      --execute            plan: run the migrations too, then roll them back\n");
+	printf("      --rollback           plan: the down scripts rollback TARGET would run\n");
 	printf("      --check              baseline: first prove it on a scratch database\n");
-	printf("      --scratch-db=NAME    baseline --check: this empty database, instead of a new one\n");
+	printf("      --scratch-db=NAME    baseline --check: this empty database, not a new one\n");
 	printf("      --history-table=TABLE\n"
 		   "                           import: the tool's history is in this table\n");
-	printf("      --apply              print: migrate_apply() in the transaction, not migrate_deploy()\n");
+	printf("      --apply              print: migrate_apply() in the transaction instead\n"
+		   "                           of CALL migrate_deploy() after it\n");
 	printf("      --json               results as JSON on standard output\n");
 	printf("  -q, --quiet              no progress lines\n");
-	printf("  -v, --verbose            errors with their SQLSTATE and where the server raised them\n");
+	printf("  -v, --verbose            errors with their SQLSTATE and source location\n");
 	printf("  -V, --version            output version information, then exit\n");
 	printf("  -?, --help               show this help, then exit\n");
 	printf("\nConnection options:\n");

@@ -10,6 +10,7 @@
 #include "postgres_fe.h"
 
 #include "common/logging.h"
+#include "fe_utils/cancel.h"
 
 #include "pg_migrate.h"
 
@@ -21,6 +22,7 @@ main(int argc, char **argv)
 	pg_logging_init(argv[0]);
 	set_pglocale_pgservice(argv[0], PG_TEXTDOMAIN("pg_migrate"));
 	parse_options(argc, argv, &opts);
+	setup_cancel_handler(NULL);
 
 	switch (opts.command)
 	{
