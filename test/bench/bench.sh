@@ -8,8 +8,10 @@
 # down script that undoes it (in reverse order).
 #
 # Timed, in one session of database bench_migrate: register all N (one psql
-# script, one transaction), apply head, apply head again (nothing pending),
-# SELECT count(*) FROM migrate_status(), re-register all N unchanged, rollback
+# script, one transaction), apply head, apply head again (nothing pending;
+# the first call after a change loads the migrations' state), SELECT
+# count(*) FROM migrate_status(), the same calls again with the state kept,
+# re-register all N unchanged, rollback
 # base, apply head again in calls of '+50' (each its own transaction).
 # Baseline, in database bench_base: the same up SQL, concatenated, run with
 # `psql -X -q -1 -f`, then the down SQL the same way.
@@ -109,6 +111,10 @@ mem() {
     echo "SELECT 'CHECK|applied again|' || :n_again;"
     timed "count(*) FROM migrate_status()" "SELECT count(*) AS n_status FROM migrate_status() \\gset"
     echo "SELECT 'CHECK|status rows|' || :n_status;"
+    # nothing changed since: the state the backend loaded is used again
+    timed "apply head a third time (state kept)" "SELECT migrate_apply('head') AS n_third \\gset"
+    timed "migrate_current() (state kept)" "SELECT migrate_current() AS current \\gset"
+    timed "count(*) FROM migrate_status() again" "SELECT count(*) AS n_status2 FROM migrate_status() \\gset"
     timed "re-register $N unchanged" '\o register2.out' 'BEGIN;' '\ir register.sql' 'COMMIT;' '\o'
     timed "rollback base" "SELECT migrate_rollback('base') AS n_rolled \\gset"
     echo "SELECT 'CHECK|rolled back|' || :n_rolled;"

@@ -262,5 +262,57 @@ $writer->query_safe('COMMIT');
 $writer->quit;
 resume('lock timeout', 0);
 
+# (e) SIGKILL of the postmaster in the middle of a deploy of many small
+# transactional migrations (5 ms each), committed without waiting for the
+# disk: after
+# crash recovery each migration is applied with its table or pending
+# without it, never one without the other, and the next deploy applies the
+# rest, each once
+$node->safe_psql(
+	'postgres', q{
+	SET client_min_messages = warning;
+	SELECT count(migrate_register(format('1%s_small', lpad(g::text, 4, '0')),
+	                              format('CREATE TABLE small_%s (id int PRIMARY KEY); SELECT pg_sleep(0.005);', g),
+	                              format('DROP TABLE small_%s;', g)))
+	  FROM generate_series(1, 1000) g;
+});
+($bg, $pid) = start_deploy('many', 'SET client_min_messages = warning;');
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT count(*) > 100 FROM migrate_status() WHERE id LIKE '1%_small' AND state = 'applied'"
+	),
+	'many: the deploy is under way');
+@old_pids = split /\n/,
+  $node->safe_psql('postgres',
+	'SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()');
+$node->kill9;
+$bg->{run}->finish;
+foreach my $p (@old_pids)
+{
+	for (my $i = 0; $i < 300 && kill(0, $p); $i++)
+	{
+		select(undef, undef, undef, 0.1);
+	}
+}
+$node->start;
+my $consistent = q{
+	SELECT count(*) FILTER (WHERE (s.state = 'applied') <> (to_regclass('small_' || ltrim(substr(s.id, 2, 4), '0')) IS NOT NULL))
+	  FROM migrate_status() s WHERE s.id LIKE '1%_small'};
+is($node->safe_psql('postgres', $consistent), '0',
+	'many: after the crash, every migration applied has its table and no pending one has');
+my $applied = $node->safe_psql('postgres',
+	"SELECT count(*) FROM migrate_status() WHERE id LIKE '1%_small' AND state = 'applied'");
+cmp_ok($applied, '<', 1000, "many: $applied of 1000 were applied before the crash");
+$node->safe_psql('postgres',
+	'SET client_min_messages = warning; CALL migrate_deploy()');
+is($node->safe_psql('postgres', $consistent), '0', 'many: still consistent');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT count(*), count(*) FILTER (WHERE n = 1) FROM (
+	  SELECT h.id, count(*) AS n FROM migrate.history h
+	   WHERE h.id LIKE '1%_small' AND h.action = 'apply' GROUP BY h.id) c}),
+	'1000|1000',
+	'many: the next deploy applied the rest, each migration once');
+
 $node->stop;
 done_testing();
