@@ -32,6 +32,7 @@ OBJS = \
 	src/verify.o \
 	src/baseline.o \
 	src/import.o \
+	src/changed.o \
 	src/diff_input.o \
 	src/diff_sql.o \
 	src/diff_actions.o \
@@ -46,7 +47,7 @@ EXTENSION = migrate
 DATA = migrate--0.1.sql migrate--0.1--0.2.sql migrate--0.2--0.3.sql
 PGFILEDESC = "migrate - schema migrations inside the database"
 
-REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy baseline import diff
+REGRESS = version_order register apply rollback status privileges bad_input plan dataloss dataloss_rules describe verify drift drift_incremental upgrade security deploy baseline import changed diff
 REGRESS_OPTS = --inputdir=. --outputdir=.
 
 ISOLATION = concurrent_apply apply_vs_rollback register_vs_apply register_same_id rollback_vs_rollback deploy_nowait lock_retries verify_vs_apply writer_lock_hostile ddl_never_waits state_kept deploy_concurrent baseline_vs_apply
@@ -63,3 +64,20 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies
 $(OBJS): $(wildcard src/*.h)
+
+# The client program pg_migrate (SPEC §11) is built and installed with the
+# extension.  PGXS builds one module or one program per Makefile, so it has
+# its own, src/pg_migrate/Makefile, which these targets run, as pg_repack
+# arranges its bin/ beside its lib/.
+CLIENT_DIR = src/pg_migrate
+
+all: client-all
+install: client-install
+installdirs: client-installdirs
+uninstall: client-uninstall
+clean: client-clean
+
+client-all client-install client-installdirs client-uninstall client-clean:
+	$(MAKE) -C $(CLIENT_DIR) $(patsubst client-%,%,$@)
+
+.PHONY: client-all client-install client-installdirs client-uninstall client-clean

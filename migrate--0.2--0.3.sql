@@ -389,6 +389,37 @@ COMMENT ON FUNCTION migrate_import(text, text)
 REVOKE ALL ON FUNCTION migrate_import(text, text) FROM PUBLIC;
 
 /*
+ * For the client program pg_migrate (SPEC §11).  A deploy job registers
+ * every migration file on every run, and usually none has changed:
+ * migrate_changed() takes the ids and registration checksums of them all
+ * in one statement and answers which are new, changed, or registered by
+ * another role, so that the client sends the scripts of those only.  The
+ * registration checksum (src/changed.c) covers the up and down scripts,
+ * the description, data_loss_ok and transactional;
+ * migrate_registration_checksum() computes it.
+ */
+CREATE FUNCTION migrate_changed(ids text[], checksums text[],
+                                OUT id text, OUT change text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'migrate_changed'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_changed(text[], text[])
+    IS 'which of these migrations (ids and registration checksums) are new, changed or registered by another role: what a deploy must register';
+REVOKE ALL ON FUNCTION migrate_changed(text[], text[]) FROM PUBLIC;
+
+CREATE FUNCTION migrate_registration_checksum(up_sql text,
+                                              down_sql text DEFAULT NULL,
+                                              description text DEFAULT NULL,
+                                              data_loss_ok boolean DEFAULT false,
+                                              transactional boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_registration_checksum'
+LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION migrate_registration_checksum(text, text, text, boolean, boolean)
+    IS 'the registration checksum of a migration, as migrate_changed() compares it';
+REVOKE ALL ON FUNCTION migrate_registration_checksum(text, text, text, boolean, boolean) FROM PUBLIC;
+
+/*
  * Generating migrations (SPEC §13).  migrate_describe_json() describes the
  * schema as migrate_schema() does, each object with its structure (the
  * parts its statements are written from) and the objects it depends on

@@ -162,6 +162,7 @@ static const char *const own_functions[] = {
 	"migrate_undeploy",
 	"migrate_baseline",
 	"migrate_import",
+	"migrate_changed",
 	NULL
 };
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test/demo.sh: THE demo.  Run as root (or via sudo) from any cwd.
-# Builds and installs the extension, starts a throwaway cluster, registers the
-# migrations in test/demo/migrations the way a deploy job would (plain psql,
-# test/demo/deploy.sh), applies and rolls them back, and shows the state after
-# each step.  The cluster is always stopped at the end.
+# Builds and installs the extension and its client pg_migrate, starts a
+# throwaway cluster, deploys the migration files of test/demo/migrations the
+# way a deploy job would (pg_migrate), verifies, plans, applies and rolls
+# them back, and shows the state after each step.  The cluster is always
+# stopped at the end.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source test/lib.sh
 become_root "$REPO_ROOT/test/demo.sh" "$@"
 
-MIGRATIONS=$REPO_ROOT/test/demo/migrations
+PGM=$PG_BIN/pg_migrate
 
 header() { printf '\n\n########## %s ##########\n\n' "$*"; }
 
@@ -20,6 +21,16 @@ header() { printf '\n\n########## %s ##########\n\n' "$*"; }
 # them.
 sql() {
     psql -X -v ON_ERROR_STOP=1 --echo-all 2>&1
+}
+
+# pgm ARGS...: run pg_migrate, showing the command; its progress (stderr)
+# and results (stdout) in order.  An exit status other than 0 is shown.
+pgm() {
+    local rc=0
+    echo "\$ pg_migrate $*"
+    "$PGM" "$@" 2>&1 || rc=$?
+    [[ $rc -eq 0 ]] || echo "(exit status $rc)"
+    echo
 }
 
 # sql_expect_error: same, for a statement that is meant to fail.
@@ -51,67 +62,61 @@ CREATE EXTENSION migrate;
 \dx migrate
 SQL
 
-header "2. register the migrations in test/demo/migrations (a deploy job)"
-echo "Files:"
-(cd "$MIGRATIONS" && ls -1)
-echo
-echo "test/demo/deploy.sh generates this psql script (shown for one migration):"
-echo
-test/demo/deploy.sh "$MIGRATIONS" --print | sed -n '1,9p' | sed 's/^/    /'
-echo "    ..."
-echo
-echo "Running it:"
-test/demo/deploy.sh "$MIGRATIONS"
+# the deploy job's directory: a copy of test/demo/migrations, which the
+# demo adds a migration to
+MIGRATIONS=$(mktemp -d /tmp/migrate-demo.XXXXXX)
+# shellcheck disable=SC2016 # expanded when the cleanup runs
+on_exit 'rm -rf -- "$MIGRATIONS"'
+cp "$REPO_ROOT"/test/demo/migrations/* "$MIGRATIONS"
+chmod -R a+rX "$MIGRATIONS"
+cd "$MIGRATIONS"
 
-header "3. status before applying"
-sql <<'SQL'
-SELECT * FROM migrate_status();
-SELECT migrate_current();
-SQL
+header "2. the migration files, registered (what a deploy job does first)"
+ls -1
+echo
+echo "pg_migrate reads them (here <id>.up.sql and <id>.down.sql; dbmate's, Flyway's,"
+echo "diesel's, Sqitch's and graphile-migrate's layouts too) and registers them all"
+echo "in one transaction; only new and changed files are sent to the server."
+echo
+pgm -D . register
+
+header "3. status: the files against the database"
+pgm -D . status
 
 header "4. apply up to 0002, then add some data (one order has no status)"
+pgm -D . apply --target 0002_create_orders
 sql <<'SQL'
-SELECT migrate_apply('0002_create_orders');
 INSERT INTO users (email) VALUES ('ada@example.com'), ('alan@example.com');
 INSERT INTO orders (user_id, amount, status)
 VALUES (1, 19.99, 'paid'), (2, 5.00, NULL);
 SELECT * FROM orders ORDER BY id;
 SQL
 
-header "4b. prove the down scripts undo their up scripts (migrate_verify)"
-echo "A migration whose down script forgets its index:"
-sql <<'SQL'
-SELECT migrate_register('0006_index_orders_created',
-  'CREATE INDEX orders_created_at_idx ON orders (created_at);',
-  'SELECT 1;  -- forgot: DROP INDEX orders_created_at_idx',
-  'index orders by creation time');
-SELECT id, result, object, before, after FROM migrate_verify();
-SQL
+header "4b. prove the down scripts undo their up scripts (pg_migrate verify)"
+echo "A new migration whose down script forgets its index:"
+cat >0006_index_orders_created.up.sql <<'EOF'
+-- description: index orders by creation time
+CREATE INDEX orders_created_at_idx ON orders (created_at);
+EOF
+echo 'SELECT 1;  -- forgot: DROP INDEX orders_created_at_idx' >0006_index_orders_created.down.sql
+echo
+pgm -D . verify
 echo "Fixed, it verifies:"
-sql <<'SQL'
-SELECT migrate_register('0006_index_orders_created',
-  'CREATE INDEX orders_created_at_idx ON orders (created_at);',
-  'DROP INDEX orders_created_at_idx;',
-  'index orders by creation time');
-SELECT id, result FROM migrate_verify();
-SQL
+echo 'DROP INDEX orders_created_at_idx;' >0006_index_orders_created.down.sql
+pgm -D . verify
 
-header "5. what would apply do? the plan, a dry run, then apply head"
+header "5. what would apply do? the plan, a dry run, then deploy"
+pgm -D . plan
+pgm -D . plan --execute
+pgm -D . apply --dry-run
+pgm -D . deploy
 sql <<'SQL'
-SELECT id, statement, command, relation, lock_mode, rewrites, scans, destroys, est_rows, risk
-  FROM migrate_plan();
-SELECT DISTINCT id, statement, advice FROM migrate_plan() WHERE advice IS NOT NULL ORDER BY id, statement;
-SELECT id, statement, relation, lock_mode, observed_locks, mismatch
-  FROM migrate_plan(execute => true);
-SELECT migrate_apply('head', dry_run => true);
-SELECT migrate_apply('head');
 SELECT id, user_id, amount, status FROM orders ORDER BY id;
 SQL
 
-header "6. status after applying"
+header "6. status after deploying"
+pgm -D . status
 sql <<'SQL'
-SELECT * FROM migrate_status();
-SELECT migrate_current();
 \d users
 SQL
 
@@ -119,23 +124,18 @@ header "6b. a change by hand, outside migrations: drift"
 sql <<'SQL'
 ALTER TABLE users ADD COLUMN phone text;
 CREATE INDEX users_created_at_idx ON users (created_at);
-SELECT change, kind, identity, recorded, current FROM migrate_drift();
 SQL
+pgm drift
 
 header "7. deploying the same files again changes nothing"
-test/demo/deploy.sh "$MIGRATIONS" --apply
+pgm -D . deploy
 
-header "8. roll back the latest migration (default target '-1')"
-sql <<'SQL'
-SELECT migrate_rollback();
-SELECT * FROM migrate_status();
-SELECT migrate_current();
-SQL
+header "8. roll back the latest migration"
+pgm -D . rollback -1
+pgm -D . status
 
 header "9. rolling back to base is refused: 0004 is irreversible"
-sql_expect_error <<'SQL'
-SELECT migrate_rollback('base');
-SQL
+pgm -D . rollback base
 
 header "10. the tables now"
 sql <<'SQL'

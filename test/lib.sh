@@ -116,11 +116,13 @@ ensure_packages() {
     log "installed: ${missing[*]}"
 }
 
-# The peer migration tools that TAP 008_import_real_tools runs for real, to
-# make the databases that migrate_import() adopts: Sqitch from Debian (with
-# its PostgreSQL driver), dbmate (its native binary is an optional
-# dependency) and graphile-migrate from the npm registry, installed outside
-# the tree in PEER_TOOLS_DIR and reused while the versions match.
+# The peer migration tools that TAP tests run for real: 008_import_real_tools
+# to make the databases that migrate_import() adopts, 013_client_real_tools
+# and 015_client_adopt to check that pg_migrate reads their directories as
+# they do.  Sqitch from Debian (with its PostgreSQL driver), dbmate (its
+# native binary is an optional dependency) and graphile-migrate from the npm
+# registry, installed outside the tree in PEER_TOOLS_DIR and reused while
+# the versions match.
 PEER_PACKAGES=(sqitch libdbd-pg-perl)
 PEER_NPM_PACKAGES=(dbmate@2.36.0 graphile-migrate@1.4.1)
 PEER_TOOLS_DIR=${MIGRATE_PEER_TOOLS_DIR:-/var/cache/migrate-peer-tools}

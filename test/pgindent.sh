@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test/pgindent.sh [--check]: lay out src/*.c and src/*.h the way
-# PostgreSQL's pgindent does: pg_bsd_indent (Debian package pg-bsd-indent)
+# test/pgindent.sh [--check]: lay out the C sources (src/ and the client's
+# src/pg_migrate/) the way PostgreSQL's pgindent does: pg_bsd_indent (Debian package pg-bsd-indent)
 # with pgindent's options, and pgindent's pre- and post-processing.  The
 # typedef list is made from the typedef statements of the server's headers
 # and of src/, since pgindent's own list is not packaged.  With --check,
@@ -29,9 +29,17 @@ WORK=$(mktemp -d /tmp/migrate-indent.XXXXXX)
 # shellcheck disable=SC2016
 on_exit 'rm -rf -- "$WORK"'
 
+SOURCES=(src/*.c src/*.h src/pg_migrate/*.c src/pg_migrate/*.h)
+
 # the names declared by typedef statements (comments and preprocessor lines
-# removed; for function pointer types, the name in (*name))
-find "$("$PG_CONFIG" --includedir-server)" -name '*.h' -print0 |
+# removed; for function pointer types, the name in (*name)), in the server's
+# headers and, for the client, libpq's
+INCLUDEDIR=$("$PG_CONFIG" --includedir)
+{
+    find "$("$PG_CONFIG" --includedir-server)" -name '*.h' -print0
+    printf '%s\0' "$INCLUDEDIR/libpq-fe.h" "$INCLUDEDIR/postgres_ext.h" \
+        "$INCLUDEDIR/internal/pqexpbuffer.h"
+} |
     xargs -0 perl -e '
         local $/;
         for my $f (@ARGV) {
@@ -56,7 +64,7 @@ find "$("$PG_CONFIG" --includedir-server)" -name '*.h' -print0 |
                     print "$1\n" if $part =~ /(\w+)\s*(?:\[[^\]]*\])?\s*$/;
                 }
             }
-        }' -- src/*.h src/*.c >"$WORK/typedefs.raw"
+        }' -- "${SOURCES[@]}" >"$WORK/typedefs.raw"
 # pgindent's additions and exclusions, and the C library's types we use
 printf '%s\n' bool FILE size_t ssize_t va_list sigjmp_buf >>"$WORK/typedefs.raw"
 sort -u "$WORK/typedefs.raw" |
@@ -64,8 +72,8 @@ sort -u "$WORK/typedefs.raw" |
         >"$WORK/typedefs.list"
 
 changed=0
-for f in src/*.c src/*.h; do
-    base=$WORK/$(basename "$f")
+for f in "${SOURCES[@]}"; do
+    base=$WORK/$(echo "$f" | tr / _)
     # pgindent's pre-processing: // comments, dash-protected comments
     perl -0777 -pe 's!^([ \t]*)//(.*)$!$1/* $2 */!gm; s!/\* +---!/*---X_X!g;' \
         "$f" >"$base.pre"
@@ -92,4 +100,4 @@ if [[ $CHECK -eq 1 && $changed -gt 0 ]]; then
     echo "error: $changed file(s) not laid out as pgindent would; run test/pgindent.sh" >&2
     exit 1
 fi
-log "$(ls src/*.c src/*.h | wc -l) files laid out as pgindent would"
+log "${#SOURCES[@]} files laid out as pgindent would"

@@ -88,7 +88,7 @@ if ! ensure_packages; then
     finish
 fi
 
-section "peer tools (for TAP 008_import_real_tools)"
+section "peer tools (for TAP 008, 013 and 015)"
 # A failure here is counted, and the TAP test then fails for the tool it
 # misses (MIGRATE_PEER_TOOLS_REQUIRED); the other suites still run.
 export MIGRATE_PEER_TOOLS_REQUIRED=1
