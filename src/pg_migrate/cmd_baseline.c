@@ -18,85 +18,9 @@
  */
 #include "postgres_fe.h"
 
-#include <time.h>
-#include <unistd.h>
-
 #include "common/logging.h"
-#include "fe_utils/string_utils.h"
 
 #include "pg_migrate.h"
-
-/* CREATE DATABASE name like the database conn is connected to */
-static bool
-create_scratch(PGconn *conn, const char *name)
-{
-	PGresult   *res;
-	PQExpBuffer sql = createPQExpBuffer();
-	bool		ok;
-
-	res = run(conn, PQserverVersion(conn) >= 150000 ?
-			  "SELECT pg_catalog.pg_encoding_to_char(encoding), datcollate, datctype,"
-			  " datlocprovider = 'i', daticulocale"
-			  " FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()" :
-			  "SELECT pg_catalog.pg_encoding_to_char(encoding), datcollate, datctype,"
-			  " false, NULL FROM pg_catalog.pg_database"
-			  " WHERE datname = pg_catalog.current_database()");
-	if (res == NULL)
-		return false;
-	appendPQExpBuffer(sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING ",
-					  fmtId(name));
-	appendStringLiteralConn(sql, PQgetvalue(res, 0, 0), conn);
-	appendPQExpBufferStr(sql, " LC_COLLATE ");
-	appendStringLiteralConn(sql, PQgetvalue(res, 0, 1), conn);
-	appendPQExpBufferStr(sql, " LC_CTYPE ");
-	appendStringLiteralConn(sql, PQgetvalue(res, 0, 2), conn);
-	if (PQgetvalue(res, 0, 3)[0] == 't')
-	{
-		appendPQExpBufferStr(sql, " LOCALE_PROVIDER icu ICU_LOCALE ");
-		appendStringLiteralConn(sql, PQgetvalue(res, 0, 4), conn);
-	}
-	PQclear(res);
-	ok = run_ok(conn, sql->data);
-	if (!ok)
-		pg_log_error_hint("baseline --check makes a scratch database, which needs the CREATEDB privilege; or name an empty database with --scratch-db.");
-	destroyPQExpBuffer(sql);
-	return ok;
-}
-
-/* the array literal of one column of res */
-static char *
-column_array(const PGresult *res, int col)
-{
-	PQExpBuffer buf = createPQExpBuffer();
-	char	   *result;
-	int			r;
-
-	appendPQExpBufferChar(buf, '{');
-	for (r = 0; r < PQntuples(res); r++)
-	{
-		const char *p;
-
-		if (r > 0)
-			appendPQExpBufferChar(buf, ',');
-		if (PQgetisnull(res, r, col))
-		{
-			appendPQExpBufferStr(buf, "NULL");
-			continue;
-		}
-		appendPQExpBufferChar(buf, '"');
-		for (p = PQgetvalue(res, r, col); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(buf, '\\');
-			appendPQExpBufferChar(buf, *p);
-		}
-		appendPQExpBufferChar(buf, '"');
-	}
-	appendPQExpBufferChar(buf, '}');
-	result = pg_strdup(buf->data);
-	destroyPQExpBuffer(buf);
-	return result;
-}
 
 /*
  * Apply the migrations up to target on the scratch database, and return
@@ -116,44 +40,8 @@ scratch_schema(const Options *opts, const char *name, bool made,
 	scratch.conn = connect_database(opts, name);
 	if (scratch.conn == NULL)
 		return NULL;
-	if (made && !run_ok(scratch.conn, "CREATE EXTENSION migrate"))
+	if (!prepare_scratch(&scratch, name, made))
 		goto done;
-	if (!made)
-	{
-		PGresult   *e = run(scratch.conn,
-							"SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension WHERE extname = 'migrate'");
-
-		if (e == NULL)
-			goto done;
-		if (PQgetvalue(e, 0, 0)[0] == '0' &&
-			!run_ok(scratch.conn, "CREATE EXTENSION migrate"))
-		{
-			PQclear(e);
-			goto done;
-		}
-		PQclear(e);
-	}
-	if (!probe_server(&scratch, name))
-		goto done;
-	if (!made)
-	{
-		PGresult   *e = run(scratch.conn,
-							"SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.migrate_schema()"
-							" WHERE NOT (kind OPERATOR(pg_catalog.=) 'schema' AND identity OPERATOR(pg_catalog.=) 'public')),"
-							" (SELECT pg_catalog.count(*) FROM pg_catalog.migrate_status())");
-
-		if (e == NULL)
-			goto done;
-		if (strcmp(PQgetvalue(e, 0, 0), "0") != 0 ||
-			strcmp(PQgetvalue(e, 0, 1), "0") != 0)
-		{
-			pg_log_error("the scratch database \"%s\" is not empty: it holds %s objects and %s migrations",
-						 name, PQgetvalue(e, 0, 0), PQgetvalue(e, 0, 1));
-			PQclear(e);
-			goto done;
-		}
-		PQclear(e);
-	}
 
 	if (!run_ok(scratch.conn, "BEGIN") ||
 		!register_migrations(scratch.conn, &scratch, set, true, &reg) ||
@@ -179,40 +67,6 @@ done:
 	return res;
 }
 
-/*
- * The differences between the database's schema and the scratch one, as
- * the server compares them; NULL (reported) on failure.
- */
-static PGresult *
-compare_schemas(PGconn *conn, const PGresult *scratch)
-{
-	char	   *a[3];
-	const char *params[3];
-	PGresult   *res;
-	int			i;
-
-	for (i = 0; i < 3; i++)
-		params[i] = a[i] = column_array(scratch, i);
-	res = run_params(conn,
-					 "SELECT COALESCE(d.kind, s.kind) AS kind,"
-					 " COALESCE(d.identity, s.identity) AS identity,"
-					 " CASE WHEN s.kind IS NULL THEN 'only in the database'"
-					 " WHEN d.kind IS NULL THEN 'only from the migrations'"
-					 " ELSE 'differs' END AS difference,"
-					 " d.definition AS database, s.definition AS migrations"
-					 " FROM pg_catalog.migrate_schema() d"
-					 " FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-					 " pg_catalog.unnest($3::pg_catalog.text[]))"
-					 " AS s(kind, identity, definition)"
-					 " ON d.kind OPERATOR(pg_catalog.=) s.kind AND d.identity OPERATOR(pg_catalog.=) s.identity"
-					 " WHERE d.kind IS NULL OR s.kind IS NULL OR d.definition IS DISTINCT FROM s.definition"
-					 " ORDER BY COALESCE(d.kind, s.kind) COLLATE \"C\", COALESCE(d.identity, s.identity) COLLATE \"C\"",
-					 3, params);
-	for (i = 0; i < 3; i++)
-		pg_free(a[i]);
-	return res;
-}
-
 /* --check: false if it could not be done or found differences (*found) */
 static bool
 check_baseline(const Options *opts, Server *server, MigrationSet *set,
@@ -225,10 +79,8 @@ check_baseline(const Options *opts, Server *server, MigrationSet *set,
 	bool		ok = false;
 
 	*found = false;
-	name = made ? psprintf("pg_migrate_check_%d_%ld", (int) getpid(),
-						   (long) time(NULL)) :
-		pg_strdup(opts->scratch_db);
-	if (made && !create_scratch(server->conn, name))
+	name = made ? scratch_name("check") : pg_strdup(opts->scratch_db);
+	if (made && !create_scratch(server->conn, name, "baseline --check"))
 		return false;
 	if (!opts->quiet)
 		pg_log_info("checking: applying the migrations up to %s on the scratch database \"%s\"",
@@ -236,18 +88,13 @@ check_baseline(const Options *opts, Server *server, MigrationSet *set,
 	scratch = scratch_schema(opts, name, made, set);
 	if (scratch != NULL)
 	{
-		diff = compare_schemas(server->conn, scratch);
+		diff = compare_schemas(server->conn, scratch,
+							   "database", "only in the database",
+							   "migrations", "only from the migrations");
 		PQclear(scratch);
 	}
 	if (made)
-	{
-		char	   *sql = psprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)",
-								   fmtId(name));
-
-		if (!run_ok(server->conn, sql))
-			pg_log_warning("the scratch database \"%s\" could not be dropped", name);
-		pg_free(sql);
-	}
+		drop_scratch(server->conn, name);
 	if (diff != NULL)
 	{
 		ok = true;

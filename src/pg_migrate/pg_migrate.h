@@ -18,6 +18,7 @@
  *	  output.c        tables (psql's aligned format) and JSON
  *	  cmd_write.c     deploy, apply, register, rollback, undeploy, import
  *	  cmd_report.c    status, plan, verify, drift
+ *	  scratch.c       a scratch database; two schemas compared
  *	  cmd_baseline.c  baseline, and its --check on a scratch database
  *	  cmd_print.c     print: the psql script that does what deploy does
  *
@@ -251,6 +252,18 @@ extern void json_errors(PQExpBuffer out);
 extern void json_notices(PQExpBuffer out);
 extern void json_registration(PQExpBuffer out, const RegisterResult *r);
 extern void write_json(PQExpBuffer out);
+
+/* ---------- scratch.c ---------- */
+
+extern char *scratch_name(const char *what);
+extern bool create_scratch(PGconn *conn, const char *name,
+						   const char *command);
+extern void drop_scratch(PGconn *conn, const char *name);
+extern bool prepare_scratch(Server *scratch, const char *name, bool made);
+extern char *column_array(const PGresult *res, int col);
+extern PGresult *compare_schemas(PGconn *conn, const PGresult *other,
+								 const char *here, const char *here_only,
+								 const char *there, const char *there_only);
 
 /* ---------- the commands ---------- */
 
