@@ -32,7 +32,8 @@ verify_result_ok(const char *result)
 		strcmp(result, "not verifiable in one transaction") == 0;
 }
 
-static void
+/* print_advice: the advice column of a plan, under its table, each once */
+void
 print_advice(const PGresult *res)
 {
 	int			id = PQfnumber(res, "id");

@@ -300,7 +300,8 @@ probe_server(Server *server, const char *dbname)
 			  " pg_catalog.to_regprocedure('pg_catalog.migrate_deploy(text,boolean)') IS NOT NULL,"
 			  " pg_catalog.to_regprocedure('pg_catalog.migrate_undeploy(text,boolean)') IS NOT NULL,"
 			  " EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'migrate_baseline' AND pronamespace = 'pg_catalog'::pg_catalog.regnamespace),"
-			  " EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'migrate_import' AND pronamespace = 'pg_catalog'::pg_catalog.regnamespace)"
+			  " EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname = 'migrate_import' AND pronamespace = 'pg_catalog'::pg_catalog.regnamespace),"
+			  " pg_catalog.to_regprocedure('pg_catalog.migrate_diff(jsonb,jsonb,boolean,boolean,text[])') IS NOT NULL"
 			  " FROM pg_catalog.pg_extension e WHERE e.extname = 'migrate'");
 	if (res == NULL)
 		return false;
@@ -320,6 +321,7 @@ probe_server(Server *server, const char *dbname)
 	server->has_undeploy = PQgetvalue(res, 0, 3)[0] == 't';
 	server->has_baseline = PQgetvalue(res, 0, 4)[0] == 't';
 	server->has_import = PQgetvalue(res, 0, 5)[0] == 't';
+	server->has_diff = PQgetvalue(res, 0, 6)[0] == 't';
 	PQclear(res);
 	return true;
 }

@@ -41,6 +41,7 @@ static const CommandInfo commands[] = {
 	{"baseline", CMD_BASELINE, 1, "TARGET"},
 	{"import", CMD_IMPORT, 1, "TOOL"},
 	{"print", CMD_PRINT, 0, NULL},
+	{"generate", CMD_GENERATE, 1, "ID"},
 	{NULL, CMD_NONE, 0, NULL}
 };
 
@@ -56,7 +57,11 @@ enum
 	OPT_SCRATCH_DB,
 	OPT_APPLY,
 	OPT_JSON,
-	OPT_HISTORY_TABLE
+	OPT_HISTORY_TABLE,
+	OPT_SCHEMA,
+	OPT_RENAME,
+	OPT_UNSAFE,
+	OPT_ALLOW_DROP
 };
 
 void
@@ -82,6 +87,8 @@ usage(void)
 		   "                   flyway, dbmate, golang-migrate, diesel, sqitch,\n"
 		   "                   graphile-migrate\n");
 	printf("  print            write the psql script that does what deploy (or apply) does\n");
+	printf("  generate ID      write migration ID, from the database's schema to the one\n"
+		   "                   --schema files make, and prove it on a scratch database\n");
 	printf("\nOptions:\n");
 	printf("  -D, --dir=DIR            the migration files (default: migrations)\n");
 	printf("  -F, --format=LAYOUT      updown (or golang-migrate), dbmate, flyway, diesel,\n"
@@ -93,7 +100,15 @@ usage(void)
 	printf("      --execute            plan: run the migrations too, then roll them back\n");
 	printf("      --rollback           plan: the down scripts rollback TARGET would run\n");
 	printf("      --check              baseline: first prove it on a scratch database\n");
-	printf("      --scratch-db=NAME    baseline --check: this empty database, not a new one\n");
+	printf("      --scratch-db=NAME    baseline --check, generate: this empty database, not\n"
+		   "                           a new one\n");
+	printf("      --schema=FILE...     generate: the SQL files that make the desired schema\n");
+	printf("      --rename=KIND:OLD=NEW\n"
+		   "                           generate: write this as a RENAME (table:, column:,\n"
+		   "                           index:, constraint:); never guessed\n");
+	printf("      --allow-drop         generate: write what destroys data (drops...)\n");
+	printf("      --unsafe             generate: the plain forms, not CONCURRENTLY and NOT\n"
+		   "                           VALID then VALIDATE\n");
 	printf("      --history-table=TABLE\n"
 		   "                           import: the tool's history is in this table\n");
 	printf("      --apply              print: migrate_apply() in the transaction instead\n"
@@ -171,12 +186,16 @@ parse_options(int argc, char **argv, Options *opts)
 		{"apply", no_argument, NULL, OPT_APPLY},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"history-table", required_argument, NULL, OPT_HISTORY_TABLE},
+		{"schema", required_argument, NULL, OPT_SCHEMA},
+		{"rename", required_argument, NULL, OPT_RENAME},
+		{"unsafe", no_argument, NULL, OPT_UNSAFE},
+		{"allow-drop", no_argument, NULL, OPT_ALLOW_DROP},
 		{NULL, 0, NULL, 0}
 	};
 	char	  **args;
 	int			nargs = 0;
 	const char *negative = NULL;
-	const char *positional[3];
+	const char **positional;
 	int			npositional = 0;
 	const CommandInfo *ci;
 	int			c;
@@ -184,6 +203,9 @@ parse_options(int argc, char **argv, Options *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->dir = "migrations";
+	opts->schema_files = pg_malloc(sizeof(char *) * (argc + 1));
+	opts->renames = pg_malloc(sizeof(char *) * (argc + 1));
+	positional = pg_malloc(sizeof(char *) * (argc + 1));
 
 	if (argc > 1)
 	{
@@ -294,6 +316,18 @@ parse_options(int argc, char **argv, Options *opts)
 			case OPT_HISTORY_TABLE:
 				opts->history_table = optarg;
 				break;
+			case OPT_SCHEMA:
+				opts->schema_files[opts->nschema_files++] = optarg;
+				break;
+			case OPT_RENAME:
+				opts->renames[opts->nrenames++] = optarg;
+				break;
+			case OPT_UNSAFE:
+				opts->unsafe = true;
+				break;
+			case OPT_ALLOW_DROP:
+				opts->allow_drop = true;
+				break;
 			default:
 				pg_log_error_hint("Try \"%s --help\" for more information.",
 								  "pg_migrate");
@@ -302,11 +336,7 @@ parse_options(int argc, char **argv, Options *opts)
 	}
 
 	for (i = optind; i < nargs; i++)
-	{
-		if (npositional == lengthof(positional))
-			bad_usage(psprintf("too many arguments: \"%s\"", args[i]));
 		positional[npositional++] = args[i];
-	}
 	if (npositional == 0)
 		bad_usage(psprintf("no command given"));
 
@@ -331,6 +361,11 @@ parse_options(int argc, char **argv, Options *opts)
 	else if (negative != NULL)
 		bad_usage(psprintf("%s takes no argument (\"%s\"); a target is given with --target",
 						   ci->name, negative));
+	/* generate ID --schema a.sql b.sql: the files after the first one */
+	if (ci->command == CMD_GENERATE)
+		while (i < npositional && opts->nschema_files > 0 &&
+			   is_regular_file(positional[i]))
+			opts->schema_files[opts->nschema_files++] = positional[i++];
 	if (i < npositional)
 	{
 		if (opts->dbname != NULL)
@@ -353,10 +388,16 @@ parse_options(int argc, char **argv, Options *opts)
 		bad_usage(psprintf("--dry-run goes with apply and rollback"));
 	if ((opts->execute || opts->rollback) && opts->command != CMD_PLAN)
 		bad_usage(psprintf("--execute and --rollback go with plan"));
-	if ((opts->check || opts->scratch_db) && opts->command != CMD_BASELINE)
-		bad_usage(psprintf("--check and --scratch-db go with baseline"));
-	if (opts->scratch_db && !opts->check)
-		bad_usage(psprintf("--scratch-db goes with --check"));
+	if (opts->check && opts->command != CMD_BASELINE)
+		bad_usage(psprintf("--check goes with baseline"));
+	if (opts->scratch_db && opts->command != CMD_GENERATE &&
+		!(opts->command == CMD_BASELINE && opts->check))
+		bad_usage(psprintf("--scratch-db goes with baseline --check and generate"));
+	if ((opts->nschema_files > 0 || opts->nrenames > 0 || opts->unsafe ||
+		 opts->allow_drop) && opts->command != CMD_GENERATE)
+		bad_usage(psprintf("--schema, --rename, --unsafe and --allow-drop go with generate"));
+	if (opts->command == CMD_GENERATE && opts->nschema_files == 0)
+		bad_usage(psprintf("generate needs the files of the desired schema: --schema FILE..."));
 	if (opts->history_table && opts->command != CMD_IMPORT)
 		bad_usage(psprintf("--history-table goes with import"));
 	if (opts->print_apply && opts->command != CMD_PRINT)
@@ -378,4 +419,5 @@ parse_options(int argc, char **argv, Options *opts)
 	if (opts->target == NULL)
 		opts->target = "head";
 	pg_free(args);
+	pg_free(positional);
 }

@@ -42,6 +42,8 @@ main(int argc, char **argv)
 			return cmd_baseline(&opts);
 		case CMD_PRINT:
 			return cmd_print(&opts);
+		case CMD_GENERATE:
+			return cmd_generate(&opts);
 		case CMD_NONE:
 			break;
 	}

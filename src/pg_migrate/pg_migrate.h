@@ -21,6 +21,7 @@
  *	  scratch.c       a scratch database; two schemas compared
  *	  cmd_baseline.c  baseline, and its --check on a scratch database
  *	  cmd_print.c     print: the psql script that does what deploy does
+ *	  cmd_generate.c  generate: the migration to a desired schema, proven
  *
  *-------------------------------------------------------------------------
  */
@@ -59,7 +60,8 @@ typedef enum Command
 	CMD_DRIFT,
 	CMD_BASELINE,
 	CMD_IMPORT,
-	CMD_PRINT
+	CMD_PRINT,
+	CMD_GENERATE
 } Command;
 
 typedef struct Options
@@ -67,7 +69,7 @@ typedef struct Options
 	Command		command;
 	const char *command_name;
 	const char *argument;		/* rollback/undeploy/baseline TARGET, import
-								 * TOOL */
+								 * TOOL, generate ID */
 	const char *target;			/* --target, or argument */
 	const char *dir;			/* -D */
 	bool		dir_given;
@@ -77,7 +79,13 @@ typedef struct Options
 	bool		execute;		/* plan --execute */
 	bool		rollback;		/* plan --rollback */
 	bool		check;			/* baseline --check */
-	const char *scratch_db;		/* baseline --scratch-db */
+	const char *scratch_db;		/* baseline --scratch-db, generate */
+	const char **schema_files;	/* generate --schema */
+	int			nschema_files;
+	const char **renames;		/* generate --rename */
+	int			nrenames;
+	bool		unsafe;			/* generate --unsafe */
+	bool		allow_drop;		/* generate --allow-drop */
 	bool		print_apply;	/* print --apply */
 	const char *history_table;	/* import --history-table */
 	bool		json;
@@ -198,6 +206,7 @@ typedef struct Server
 	bool		has_undeploy;
 	bool		has_baseline;
 	bool		has_import;
+	bool		has_diff;		/* migrate_describe_json(), migrate_diff() */
 } Server;
 
 /* An error reported, by the server or about a file, for --json */
@@ -271,6 +280,8 @@ extern int	cmd_write(const Options *opts);
 extern int	cmd_report(const Options *opts);
 extern int	cmd_baseline(const Options *opts);
 extern int	cmd_print(const Options *opts);
+extern int	cmd_generate(const Options *opts);
+extern void print_advice(const PGresult *res);
 
 /* helpers the commands share (cmd_write.c) */
 extern bool load_files(const Options *opts, MigrationSet *set);
