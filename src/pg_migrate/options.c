@@ -391,8 +391,10 @@ parse_options(int argc, char **argv, Options *opts)
 	if (opts->check && opts->command != CMD_BASELINE)
 		bad_usage(psprintf("--check goes with baseline"));
 	if (opts->scratch_db && opts->command != CMD_GENERATE &&
-		!(opts->command == CMD_BASELINE && opts->check))
+		opts->command != CMD_BASELINE)
 		bad_usage(psprintf("--scratch-db goes with baseline --check and generate"));
+	if (opts->scratch_db && opts->command == CMD_BASELINE && !opts->check)
+		bad_usage(psprintf("--scratch-db goes with --check"));
 	if ((opts->nschema_files > 0 || opts->nrenames > 0 || opts->unsafe ||
 		 opts->allow_drop) && opts->command != CMD_GENERATE)
 		bad_usage(psprintf("--schema, --rename, --unsafe and --allow-drop go with generate"));

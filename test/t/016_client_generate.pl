@@ -281,5 +281,33 @@ foreach my $n (reverse 1 .. 5)
 		'deployed again: the schema of step 5');
 }
 
+# nothing left to generate: nothing is written; with --json, one object
+{
+	my ($ret, $out, $err) = run_pgm('-D', $dir, 'generate', '0006_nothing', '--json',
+		'--schema', "$tmp/schema5.sql", $app);
+	is($ret, 0, 'the schema is the desired one: generate succeeds');
+	my $j = json_of($out);
+	is_deeply([ $j->{command}, $j->{id}, scalar(@{ $j->{up} }), $j->{exit_status} ],
+		[ 'generate', '0006_nothing', 0, 0 ], 'generate --json: no statement');
+	ok(!-e "$dir/0006_nothing.up.sql", 'nothing to generate: no file written');
+}
+
+# the command line
+{
+	my ($ret, $out, $err) = run_pgm('generate', '0006_x', $app);
+	is($ret, 2, 'generate without --schema: bad usage');
+	like($err, qr/generate needs the files of the desired schema: --schema FILE\.\.\./, 'generate without --schema: says why');
+	($ret, $out, $err) = run_pgm('-D', $dir, 'deploy', '--allow-drop', $app);
+	is($ret, 2, '--allow-drop with deploy: bad usage');
+	($ret, $out, $err) = run_pgm('-D', $dir, 'generate', '0001_users', '--schema', "$tmp/schema1.sql", $app);
+	is($ret, 1, 'an id the directory has already: refused');
+	like($err, qr/migration "0001_users" exists already/, 'an id the directory has already: says so');
+	($ret, $out, $err) = run_pgm('-D', $dir, 'generate', '0006_x', '--schema', "$tmp/schema5.sql",
+		'--rename', 'view:order_totals=x', $app);
+	is($ret, 1, 'a rename of a kind that is not renamed: refused by the server');
+	like($err, qr/invalid rename "view:order_totals=x"/, 'a bad rename: the server says why');
+	ok(!-e "$dir/0006_x.up.sql", 'a bad rename: nothing written');
+}
+
 $node->stop;
 done_testing();
