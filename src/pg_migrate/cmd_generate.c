@@ -28,7 +28,9 @@
  *	  that is rolled back.
  *
  * Anything short is reported (exit status 3), and the files stay written,
- * for review.  Nothing is changed in the database.
+ * for review.  Nothing is changed in the database.  Migrations of the
+ * directory that the database has not applied are warned of: the new one
+ * is written from the database's schema as it is.
  *
  *-------------------------------------------------------------------------
  */
@@ -224,9 +226,8 @@ write_file(const char *path, const char *text)
  */
 static bool
 check_directory(const Options *opts, const char *up_path,
-				const char *down_path)
+				const char *down_path, MigrationSet *set)
 {
-	MigrationSet set;
 	DirEntry   *entries;
 	int			n;
 	int			i;
@@ -257,26 +258,59 @@ check_directory(const Options *opts, const char *up_path,
 			strcmp(entries[i].name, "sqitch.plan") == 0;
 	if (!any)
 		return true;
-	if (!read_migrations(opts->dir, opts->format, &set))
+	if (!read_migrations(opts->dir, opts->format, set))
 	{
 		pg_log_error("the migrations of \"%s\" cannot be read; nothing was generated",
 					 opts->dir);
 		return false;
 	}
-	if (set.layout != LAYOUT_UPDOWN)
+	if (set->layout != LAYOUT_UPDOWN)
 	{
 		pg_log_error("\"%s\" is in the %s layout; generate writes the updown layout (<id>.up.sql, <id>.down.sql)",
-					 opts->dir, layout_name(set.layout));
+					 opts->dir, layout_name(set->layout));
 		pg_log_error_hint("Generate into a directory of that layout, or write the migration from its output by hand.");
 		return false;
 	}
-	if (find_migration(&set, opts->argument) != NULL)
+	if (find_migration(set, opts->argument) != NULL)
 	{
 		pg_log_error("migration \"%s\" exists already in \"%s\"", opts->argument,
 					 opts->dir);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Warn if migrations of the directory are not applied to the database: the
+ * new migration is written from the database's schema as it is, which they
+ * would change too.  The files are registered in a transaction rolled back
+ * at the end, as status does, waiting at most 2 s for a deploy in progress.
+ */
+static void
+warn_pending(Server *server, MigrationSet *set, const Options *opts)
+{
+	RegisterResult reg;
+	PGresult   *res = NULL;
+
+	if (set->n == 0 || !run_ok(server->conn, "BEGIN"))
+		return;
+	if (run_ok(server->conn, "SET LOCAL lock_timeout = '2s'") &&
+		register_migrations(server->conn, server, set, true, &reg))
+		res = run(server->conn,
+				  "SELECT pg_catalog.count(*) FROM pg_catalog.migrate_status()"
+				  " WHERE state OPERATOR(pg_catalog.<>) 'applied'");
+	if (res != NULL && strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+	{
+		pg_log_warning("%s migration%s of \"%s\" %s not applied to database \"%s\": the new one is written from its schema as it is",
+					   PQgetvalue(res, 0, 0),
+					   strcmp(PQgetvalue(res, 0, 0), "1") == 0 ? "" : "s",
+					   opts->dir,
+					   strcmp(PQgetvalue(res, 0, 0), "1") == 0 ? "is" : "are",
+					   PQdb(server->conn));
+		pg_log_warning_hint("Deploy them first, or the new migration will do again what they do.");
+	}
+	PQclear(res);
+	PQclear(PQexec(server->conn, "ROLLBACK"));
 }
 
 /*
@@ -563,6 +597,7 @@ cmd_generate(const Options *opts)
 {
 	Server		server;
 	Server		scratch;
+	MigrationSet set;
 	char	   *name = NULL;
 	bool		made = opts->scratch_db == NULL;
 	bool		scratch_exists = false;
@@ -585,6 +620,7 @@ cmd_generate(const Options *opts)
 	int			i;
 
 	memset(&server, 0, sizeof(server));
+	memset(&set, 0, sizeof(set));
 	memset(&scratch, 0, sizeof(scratch));
 	memset(&up, 0, sizeof(up));
 	memset(&down, 0, sizeof(down));
@@ -609,7 +645,7 @@ cmd_generate(const Options *opts)
 			goto done;
 		}
 	}
-	if (!check_directory(opts, up_path, down_path))
+	if (!check_directory(opts, up_path, down_path, &set))
 		goto done;
 	if (!open_server(opts, &server))
 		goto done;
@@ -619,6 +655,7 @@ cmd_generate(const Options *opts)
 					 server.extversion, PQdb(server.conn));
 		goto close;
 	}
+	warn_pending(&server, &set, opts);
 
 	/* the desired schema, on the scratch database */
 	name = made ? scratch_name("generate") : pg_strdup(opts->scratch_db);

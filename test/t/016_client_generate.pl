@@ -292,6 +292,18 @@ foreach my $n (reverse 1 .. 5)
 	ok(!-e "$dir/0006_nothing.up.sql", 'nothing to generate: no file written');
 }
 
+# a migration of the directory not deployed yet: said, since the new one
+# is written from the database's schema as it is
+{
+	write_file("$dir/0006_pending.up.sql", "CREATE TABLE pending_t (a int);\n");
+	my ($ret, $out, $err) = run_pgm('-D', $dir, 'generate', '0007_x',
+		'--schema', "$tmp/schema5.sql", $app);
+	is($ret, 0, 'a migration not deployed yet: generate');
+	like($err, qr/^pg_migrate: warning: 1 migration of ".*" is not applied to database "app": the new one is written from its schema as it is$/m,
+		'a migration not deployed yet: said');
+	unlink "$dir/0006_pending.up.sql";
+}
+
 # the command line
 {
 	my ($ret, $out, $err) = run_pgm('generate', '0006_x', $app);
