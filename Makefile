@@ -3,6 +3,7 @@
 MODULE_big = migrate
 OBJS = \
 	src/migrate.o \
+	src/rows.o \
 	src/guard.o \
 	src/writer_lock.o \
 	src/version.o \

@@ -366,38 +366,6 @@ migrate_rollback(PG_FUNCTION_ARGS)
 }
 
 /*
- * A set-returning function's result: a tuplestore in materialize mode,
- * with the function's row type.
- */
-static Tuplestorestate *
-begin_rows(FunctionCallInfo fcinfo, TupleDesc *desc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore;
-	MemoryContext oldcxt;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcxt);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
-	*desc = tupdesc;
-	return tupstore;
-}
-
-/*
  * A text datum of s in buf, which is reused from row to row: rows are
  * copied into the tuplestore, and thousands of them need not leave a copy
  * of each value behind.
@@ -420,7 +388,7 @@ Datum
 migrate_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
+	Tuplestorestate *tupstore = migrate_begin_rows(fcinfo, &tupdesc);
 	const MigrateCatalog *cat;
 	StringInfoData id;
 	StringInfoData description;
@@ -506,7 +474,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 		require_arg(fcinfo, 2, "migrate_plan()", "rollback");
 		rollback = PG_GETARG_BOOL(2);
 	}
-	tupstore = begin_rows(fcinfo, &tupdesc);
+	tupstore = migrate_begin_rows(fcinfo, &tupdesc);
 
 	/* running the migrations, even rolled back, is a writer's business */
 	chosen = choose_migrations(fcinfo, "migrate_plan()", execute, rollback,
@@ -563,7 +531,7 @@ Datum
 migrate_schema(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
+	Tuplestorestate *tupstore = migrate_begin_rows(fcinfo, &tupdesc);
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "migrate_schema",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -604,7 +572,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 	List	   *chosen;
 
 	require_arg(fcinfo, 0, "migrate_verify()", "target");
-	tupstore = begin_rows(fcinfo, &tupdesc);
+	tupstore = migrate_begin_rows(fcinfo, &tupdesc);
 	chosen = choose_pending(fcinfo, "migrate_verify()", true, &cat);
 	migrate_verify_rows(cat, chosen, tupstore, tupdesc);
 	migrate_leave();
@@ -620,7 +588,7 @@ Datum
 migrate_drift(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore = begin_rows(fcinfo, &tupdesc);
+	Tuplestorestate *tupstore = migrate_begin_rows(fcinfo, &tupdesc);
 
 	migrate_enter("migrate_drift()", false);
 	(void) migrate_drift_rows(tupstore, tupdesc);

@@ -51,6 +51,11 @@
 #define MIGRATE_LOCK_KEY1		1835624306
 #define MIGRATE_LOCK_KEY2		1635018017
 
+/* ---------- rows.c ---------- */
+
+extern Tuplestorestate *migrate_begin_rows(FunctionCallInfo fcinfo,
+										   TupleDesc *desc);
+
 /* GUCs (migrate.c) */
 extern bool migrate_allow_out_of_order;
 

@@ -225,10 +225,7 @@ close:
 done:
 	if (opts->json)
 	{
-		json_notices(json);
-		json_errors(json);
-		appendPQExpBuffer(json, ",\n\"exit_status\": %d", status);
-		write_json(json);
+		json_finish(json, status);
 	}
 	destroyPQExpBuffer(json);
 	destroyPQExpBuffer(sql);

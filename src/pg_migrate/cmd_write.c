@@ -269,10 +269,7 @@ done:
 	}
 	if (opts->json)
 	{
-		json_notices(json);
-		json_errors(json);
-		appendPQExpBuffer(json, ",\n\"exit_status\": %d", status);
-		write_json(json);
+		json_finish(json, status);
 	}
 	else if (ok && !opts->quiet)
 	{

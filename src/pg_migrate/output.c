@@ -214,6 +214,19 @@ json_registration(PQExpBuffer out, const RegisterResult *r)
 	appendPQExpBuffer(out, ",\n\"unchanged\": %d", r->unchanged);
 }
 
+/*
+ * json_finish: the end of a command's JSON document: the server's notices
+ * and errors, the exit status, then the document written out.
+ */
+void
+json_finish(PQExpBuffer out, int status)
+{
+	json_notices(out);
+	json_errors(out);
+	appendPQExpBuffer(out, ",\n\"exit_status\": %d", status);
+	write_json(out);
+}
+
 /* write_json: the object out holds (without its braces) */
 void
 write_json(PQExpBuffer out)

@@ -261,6 +261,7 @@ extern void json_errors(PQExpBuffer out);
 extern void json_notices(PQExpBuffer out);
 extern void json_registration(PQExpBuffer out, const RegisterResult *r);
 extern void write_json(PQExpBuffer out);
+extern void json_finish(PQExpBuffer out, int status);
 
 /* ---------- scratch.c ---------- */
 
