@@ -12,7 +12,13 @@
 #                  which commits after each migration;
 #      autocommit: the same statements through psql -f, each its own
 #                  transaction (the limit for a commit per migration).
-#    Wall time of the psql process, connection included.  The cluster keeps
+#    Wall time of the psql process, connection included.  Every timed run
+#    has a database of its own, and none is dropped until all have run: on
+#    ext4 without a journal (these machines), creating a file within about
+#    35 s of many deletions scans the recently freed inodes (the kernel's
+#    recently_deleted()), and after a DROP DATABASE of 10,000 tables that
+#    scan took most of the time of either side, depending on which one
+#    happened to run next.  The cluster keeps
 #    max_locks_per_transaction at its default (64): with a commit per
 #    migration no backlog is too large for the lock table.
 # 2. CREATE INDEX CONCURRENTLY on a table of CIC_ROWS rows (default
@@ -49,6 +55,9 @@ cluster_start
 echo "cluster: fsync, synchronous_commit and full_page_writes on, data on the disk under /tmp,"
 echo "         max_locks_per_transaction at its default; $ROUNDS rounds, medians reported"
 echo
+# files deleted just before (a previous run's cluster) slow file creation
+# for about 35 s (see above): let that pass first
+sleep "${SETTLE_SECONDS:-40}"
 
 # wall_ms CMD...: run CMD (output to $WORK/out.log), print its wall time
 wall_ms() {
@@ -64,6 +73,7 @@ wall_ms() {
 
 # --- 1. deploy against psql in autocommit -----------------------------------
 : >"$WORK/times"
+dbs=()
 for n in "${SIZES[@]}"; do
     awk -v n="$n" -v w="${#n}" -v reg="$WORK/register.$n.sql" -v up="$WORK/up.$n.sql" '
     BEGIN {
@@ -79,22 +89,33 @@ for n in "${SIZES[@]}"; do
         }
     }'
     for ((r = 1; r <= ROUNDS; r++)); do
-        echo "N = $n, round $r of $ROUNDS: deploy, then psql in autocommit ..."
-        psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_deploy' >/dev/null
-        psql -X -q -v ON_ERROR_STOP=1 -d bench_deploy -c 'CREATE EXTENSION migrate' >/dev/null
-        psql -X -q -v ON_ERROR_STOP=1 -d bench_deploy -1 -o /dev/null -f "$WORK/register.$n.sql"
-        d=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d bench_deploy \
-            -c 'SET client_min_messages = warning' -c 'CALL migrate_deploy()') ||
-            die "deploy of $n migrations failed"
-        applied=$(psql -X -At -d bench_deploy -c "SELECT count(*) FROM migrate_status() WHERE state = 'applied'")
-        [[ $applied == "$n" ]] || die "deploy applied $applied of $n migrations"
-        psql -X -q -c 'DROP DATABASE bench_deploy'
-        psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_auto' >/dev/null
-        a=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d bench_auto -f "$WORK/up.$n.sql") ||
-            die "psql of $n migrations failed"
-        psql -X -q -c 'DROP DATABASE bench_auto'
+        # odd rounds deploy first, even rounds psql first
+        if ((r % 2)); then order="deploy autocommit"; else order="autocommit deploy"; fi
+        echo "N = $n, round $r of $ROUNDS: ${order/ /, then } ..."
+        d= a=
+        for mode in $order; do
+            db=bench_${mode}_${n}_$r
+            psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
+            dbs+=("$db")
+            if [[ $mode == deploy ]]; then
+                psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION migrate' >/dev/null
+                psql -X -q -v ON_ERROR_STOP=1 -d "$db" -1 -o /dev/null -f "$WORK/register.$n.sql"
+                d=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+                    -c 'SET client_min_messages = warning' -c 'CALL migrate_deploy()') ||
+                    die "deploy of $n migrations failed"
+                applied=$(psql -X -At -d "$db" -c "SELECT count(*) FROM migrate_status() WHERE state = 'applied'")
+                [[ $applied == "$n" ]] || die "deploy applied $applied of $n migrations"
+            else
+                a=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$WORK/up.$n.sql") ||
+                    die "psql of $n migrations failed"
+            fi
+        done
         echo "$n $d $a" >>"$WORK/times"
     done
+done
+# dropped only now: see the note at the top
+for db in "${dbs[@]}"; do
+    psql -X -q -c "DROP DATABASE $db"
 done
 
 # --- 2. CREATE INDEX CONCURRENTLY under a writer -----------------------------
