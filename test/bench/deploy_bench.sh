@@ -92,7 +92,7 @@ for n in "${SIZES[@]}"; do
         # odd rounds deploy first, even rounds psql first
         if ((r % 2)); then order="deploy autocommit"; else order="autocommit deploy"; fi
         echo "N = $n, round $r of $ROUNDS: ${order/ /, then } ..."
-        d= a=
+        d='' a=''
         for mode in $order; do
             db=bench_${mode}_${n}_$r
             psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null
