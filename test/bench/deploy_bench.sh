@@ -14,11 +14,10 @@
 #                  transaction (the limit for a commit per migration).
 #    Wall time of the psql process, connection included.  Every timed run
 #    has a database of its own, and none is dropped until all have run: on
-#    ext4 without a journal (these machines), creating a file within about
-#    35 s of many deletions scans the recently freed inodes (the kernel's
-#    recently_deleted()), and after a DROP DATABASE of 10,000 tables that
-#    scan took most of the time of either side, depending on which one
-#    happened to run next.  The cluster keeps
+#    these machines' ext4, creating a file after many deletions scans the
+#    freed inodes (the kernel's recently_deleted()), and after a DROP
+#    DATABASE of 10,000 tables profiles showed that scan as most of the
+#    time of whichever side ran next.  The cluster keeps
 #    max_locks_per_transaction at its default (64): with a commit per
 #    migration no backlog is too large for the lock table.
 # 2. CREATE INDEX CONCURRENTLY on a table of CIC_ROWS rows (default
@@ -55,9 +54,6 @@ cluster_start
 echo "cluster: fsync, synchronous_commit and full_page_writes on, data on the disk under /tmp,"
 echo "         max_locks_per_transaction at its default; $ROUNDS rounds, medians reported"
 echo
-# files deleted just before (a previous run's cluster) slow file creation
-# for about 35 s (see above): let that pass first
-sleep "${SETTLE_SECONDS:-40}"
 
 # wall_ms CMD...: run CMD (output to $WORK/out.log), print its wall time
 wall_ms() {
