@@ -50,6 +50,7 @@ bench_setup deploybench 0 \
 # durable, on disk: what a commit per migration costs is the point
 CLUSTER_PARENT=/tmp
 export CLUSTER_FSYNC=on
+# shellcheck disable=SC2119 # default max_locks_per_transaction
 cluster_start
 echo "cluster: fsync, synchronous_commit and full_page_writes on, data on the disk under /tmp,"
 echo "         max_locks_per_transaction at its default; $ROUNDS rounds, medians reported"
