@@ -584,12 +584,11 @@ schema_from_spi(void)
 }
 
 /*
- * migrate_catalog_reference: the reference of migrate_drift(), the schema as
- * the last apply, rollback or migrate_accept_drift() recorded it, or NULL
- * if none was ever recorded.
+ * recorded_schema: the schema query q_rows reads, if query q_at (one row,
+ * one column) says it was recorded; else NULL.  In the caller's memory.
  */
-Schema *
-migrate_catalog_reference(void)
+static Schema *
+recorded_schema(CatalogQuery q_at, CatalogQuery q_rows)
 {
 	OwnerContext oc;
 	Schema	   *s = NULL;
@@ -598,19 +597,30 @@ migrate_catalog_reference(void)
 	if (migrate_catalog_version() < 3)
 		return NULL;
 	owner_begin(&oc);
-	(void) run_query(Q_RECORDED_AT, NULL, NULL, true);
+	(void) run_query(q_at, NULL, NULL, true);
 	if (SPI_processed == 1)
 		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 							 &isnull);
 	SPI_freetuptable(SPI_tuptable);
 	if (!isnull)
 	{
-		(void) run_query(Q_SNAPSHOT, NULL, NULL, true);
+		(void) run_query(q_rows, NULL, NULL, true);
 		MemoryContextSwitchTo(oc.caller_cxt);
 		s = schema_from_spi();
 	}
 	owner_end(&oc);
 	return s;
+}
+
+/*
+ * migrate_catalog_reference: the reference of migrate_drift(), the schema as
+ * the last apply, rollback or migrate_accept_drift() recorded it, or NULL
+ * if none was ever recorded.
+ */
+Schema *
+migrate_catalog_reference(void)
+{
+	return recorded_schema(Q_RECORDED_AT, Q_SNAPSHOT);
 }
 
 /*
@@ -852,26 +862,7 @@ migrate_catalog_forget_base(void)
 Schema *
 migrate_catalog_base(void)
 {
-	OwnerContext oc;
-	Schema	   *s = NULL;
-	bool		isnull = true;
-
-	if (migrate_catalog_version() < 3)
-		return NULL;
-	owner_begin(&oc);
-	(void) run_query(Q_BASE_AT, NULL, NULL, true);
-	if (SPI_processed == 1)
-		(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-							 &isnull);
-	SPI_freetuptable(SPI_tuptable);
-	if (!isnull)
-	{
-		(void) run_query(Q_BASE, NULL, NULL, true);
-		MemoryContextSwitchTo(oc.caller_cxt);
-		s = schema_from_spi();
-	}
-	owner_end(&oc);
-	return s;
+	return recorded_schema(Q_BASE_AT, Q_BASE);
 }
 
 /*
