@@ -291,6 +291,20 @@ median() {
     sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# wall_ms LOG CMD...: run CMD with its output appended to LOG, print its
+# wall time in ms (one decimal); on failure show the end of LOG and fail
+wall_ms() {
+    local log=$1 t0 t1
+    shift
+    t0=$(date +%s%N)
+    "$@" >>"$log" 2>&1 || {
+        tail -n 20 "$log" >&2
+        return 1
+    }
+    t1=$(date +%s%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
+}
+
 # server_ms DB SQL [SETUP]: server time of SQL in database DB, in ms (one
 # decimal), measured with clock_timestamp() inside the session, so that
 # connecting and printing are not counted.  SETUP (SQL) runs first, untimed.

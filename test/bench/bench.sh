@@ -140,26 +140,15 @@ run_migrate() {
 }
 
 # --- baseline: plain psql -1 -f ------------------------------------------------
-# wall_ms CMD...: run CMD, print its wall time in ms.
-wall_ms() {
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >>"$WORK/baseline.out" 2>&1 || {
-        tail -n 20 "$WORK/baseline.out" >&2
-        return 1
-    }
-    t1=$(date +%s%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
-}
 # run_baseline R: psql -1 of the up and down SQL in a fresh database; appends
 # "R up_ms down_ms" to baseline.times
 run_baseline() {
     local up down
     psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE bench_base' >/dev/null
-    up=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_up.sql" -f "$WORK/mem.sql") ||
+    up=$(wall_ms "$WORK/baseline.out" psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_up.sql" -f "$WORK/mem.sql") ||
         die "baseline up failed"
     BASE_MEM=$(tail -n 1 "$WORK/baseline.out")
-    down=$(wall_ms psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_down.sql") ||
+    down=$(wall_ms "$WORK/baseline.out" psql -X -q -At -1 -v ON_ERROR_STOP=1 -d bench_base -f "$WORK/base_down.sql") ||
         die "baseline down failed"
     psql -X -q -c 'DROP DATABASE bench_base'
     echo "$1 $up $down" >>"$WORK/baseline.times"

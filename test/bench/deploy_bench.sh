@@ -56,18 +56,6 @@ echo "cluster: fsync, synchronous_commit and full_page_writes on, data on the di
 echo "         max_locks_per_transaction at its default; $ROUNDS rounds, medians reported"
 echo
 
-# wall_ms CMD...: run CMD (output to $WORK/out.log), print its wall time
-wall_ms() {
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >>"$WORK/out.log" 2>&1 || {
-        tail -n 20 "$WORK/out.log" >&2
-        return 1
-    }
-    t1=$(date +%s%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
-}
-
 # --- 1. deploy against psql in autocommit -----------------------------------
 : >"$WORK/times"
 dbs=()
@@ -97,13 +85,13 @@ for n in "${SIZES[@]}"; do
             if [[ $mode == deploy ]]; then
                 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION migrate' >/dev/null
                 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -1 -o /dev/null -f "$WORK/register.$n.sql"
-                d=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+                d=$(wall_ms "$WORK/out.log" psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
                     -c 'SET client_min_messages = warning' -c 'CALL migrate_deploy()') ||
                     die "deploy of $n migrations failed"
                 applied=$(psql -X -At -d "$db" -c "SELECT count(*) FROM migrate_status() WHERE state = 'applied'")
                 [[ $applied == "$n" ]] || die "deploy applied $applied of $n migrations"
             else
-                a=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$WORK/up.$n.sql") ||
+                a=$(wall_ms "$WORK/out.log" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$WORK/up.$n.sql") ||
                     die "psql of $n migrations failed"
             fi
         done
@@ -161,10 +149,10 @@ SQL
     local writer=$!
     sleep 1
     if [[ $mode == deploy ]]; then
-        ms=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d bench_cic \
+        ms=$(wall_ms "$WORK/out.log" psql -X -q -v ON_ERROR_STOP=1 -d bench_cic \
             -c 'SET client_min_messages = warning' -c 'CALL migrate_deploy()')
     else
-        ms=$(wall_ms psql -X -q -v ON_ERROR_STOP=1 -d bench_cic \
+        ms=$(wall_ms "$WORK/out.log" psql -X -q -v ON_ERROR_STOP=1 -d bench_cic \
             -c 'CREATE INDEX CONCURRENTLY cic_v ON cic (v)')
     fi
     sleep 1
