@@ -452,3 +452,17 @@ LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION migrate_diff(jsonb, jsonb, boolean, boolean, text[])
     IS 'the statements that turn the schema described by from_schema into the one described by to_schema, in dependency order';
 REVOKE ALL ON FUNCTION migrate_diff(jsonb, jsonb, boolean, boolean, text[]) FROM PUBLIC;
+
+/*
+ * The kind of one difference between two definitions of an object of
+ * migrate_schema(), judged as migrate_verify() judges it (SPEC §9), so that
+ * pg_migrate, which compares the schemas of two databases (baseline
+ * --check, generate), does not judge them on its own.
+ */
+CREATE FUNCTION migrate_difference(kind text, before text, after text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_difference'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migrate_difference(text, text, text)
+    IS 'the kind of a difference between two definitions of an object, as migrate_verify() reports it: column order, whitespace only or differs';
+REVOKE ALL ON FUNCTION migrate_difference(text, text, text) FROM PUBLIC;

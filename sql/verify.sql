@@ -82,6 +82,16 @@ DROP TABLE wide;
 DROP FUNCTION spaced();
 DROP TYPE color;
 
+-- migrate_difference(): the same judgement of one difference, for the
+-- client's comparisons of two databases
+SELECT migrate_difference('column', 'position 2; integer', 'position 3; integer') AS moved,
+       migrate_difference('column', 'position 2; integer', 'position 2; bigint') AS retyped,
+       migrate_difference('column', 'position 2; integer', NULL) AS gone,
+       migrate_difference('function', E'SELECT\t1 +  1', 'SELECT 1 + 1') AS respaced,
+       migrate_difference('function', 'SELECT 1+1', 'SELECT 1 + 1') AS spaced_apart,
+       migrate_difference('view', 'SELECT  1', 'SELECT 1') AS view_respaced;
+SELECT migrate_difference(NULL, 'a', 'b');
+
 DROP SCHEMA shop CASCADE;
 DROP EXTENSION migrate;
 DROP ROLE regress_migrate_reader;

@@ -7,6 +7,8 @@
  *	  compare, then run up again; then go back to the state after the first
  *	  up, on which the next migration is verified.  A down script that does
  *	  not restore the schema exactly is found before an incident needs it.
+ *	  And migrate_difference(), the same judgement of one difference, for
+ *	  the client.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +19,8 @@
 #include "utils/memutils.h"
 
 #include "migrate.h"
+
+PG_FUNCTION_INFO_V1(migrate_difference);
 
 #define VERIFY_COLS 6
 
@@ -148,18 +152,42 @@ same_but_whitespace(const char *a, const char *b)
  * real difference.  Only the last makes the down script fail.
  */
 static const char *
-difference_kind(SchemaObject *obj, const char *before, const char *after)
+difference_kind(const char *kind, const char *before, const char *after)
 {
 	if (before == NULL || after == NULL)
 		return "differs";
-	if (strcmp(obj->kind, "column") == 0 &&
+	if (strcmp(kind, "column") == 0 &&
 		strcmp(without_position(before), without_position(after)) == 0)
 		return "column order";
-	if ((strcmp(obj->kind, "function") == 0 ||
-		 strcmp(obj->kind, "procedure") == 0) &&
+	if ((strcmp(kind, "function") == 0 ||
+		 strcmp(kind, "procedure") == 0) &&
 		same_but_whitespace(before, after))
 		return "whitespace only";
 	return "differs";
+}
+
+/*
+ * migrate_difference(kind, before, after)
+ *		The kind of a difference between two definitions of an object of
+ *		migrate_schema(), as migrate_verify() judges it: 'column order',
+ *		'whitespace only' or 'differs' (a NULL definition: not there).  So
+ *		that the client, which compares schemas of two databases, judges
+ *		them as the server does.
+ */
+Datum
+migrate_difference(PG_FUNCTION_ARGS)
+{
+	const char *before;
+	const char *after;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind of migrate_difference() must not be null")));
+	before = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	after = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	PG_RETURN_TEXT_P(cstring_to_text(difference_kind(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+													 before, after)));
 }
 
 static void
@@ -167,7 +195,7 @@ emit_difference(void *arg, SchemaObject *obj, const char *before,
 				const char *after)
 {
 	DiffRow    *d = (DiffRow *) arg;
-	const char *kind = difference_kind(obj, before, after);
+	const char *kind = difference_kind(obj->kind, before, after);
 
 	if (strcmp(kind, "differs") == 0)
 		d->real++;

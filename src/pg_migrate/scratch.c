@@ -167,8 +167,9 @@ prepare_scratch(Server *scratch, const char *name, bool made)
  * compare_schemas: the differences between the schema of the database conn
  * is connected to and the rows (kind, identity, definition) of another,
  * as the server compares them: each side's definition in a column named
- * here (this database's) and there (the other's), and an object only on
- * one side said to be here_only or there_only.  NULL (reported) on
+ * here (this database's) and there (the other's), an object only on one
+ * side said to be here_only or there_only, and the kind of any other
+ * difference as migrate_difference() judges it.  NULL (reported) on
  * failure.
  */
 PGresult *
@@ -190,7 +191,8 @@ compare_schemas(PGconn *conn, const PGresult *other, const char *here,
 				   " COALESCE(d.identity, s.identity) AS identity,"
 				   " CASE WHEN s.kind IS NULL THEN $4"
 				   " WHEN d.kind IS NULL THEN $5"
-				   " ELSE 'differs' END AS difference,"
+				   " ELSE pg_catalog.migrate_difference(d.kind, d.definition, s.definition)"
+				   " END AS difference,"
 				   " d.definition AS \"%s\", s.definition AS \"%s\""
 				   " FROM pg_catalog.migrate_schema() d"
 				   " FULL JOIN ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]),"
