@@ -89,10 +89,8 @@ registration_checksum(pg_cryptohash_ctx *ctx, const char *up_checksum,
 					  const char *description, int desclen,
 					  bool data_loss_ok, bool transactional, char *dest)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char		flags[2];
-	int			i;
 
 	flags[0] = FLAG(data_loss_ok);
 	flags[1] = FLAG(transactional);
@@ -103,19 +101,10 @@ registration_checksum(pg_cryptohash_ctx *ctx, const char *up_checksum,
 		elog(ERROR, "could not compute SHA-256 checksum");
 	hash_field(ctx, down, downlen);
 	hash_field(ctx, description, desclen);
-	if (pg_cryptohash_update(ctx, (const uint8 *) flags, 2) < 0 ||
-#if PG_VERSION_NUM >= 150000
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-#else
-		pg_cryptohash_final(ctx, digest) < 0)
-#endif
+	if (pg_cryptohash_update(ctx, (const uint8 *) flags, 2) < 0)
 		elog(ERROR, "could not compute SHA-256 checksum");
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		dest[2 * i] = hex[digest[i] >> 4];
-		dest[2 * i + 1] = hex[digest[i] & 0x0f];
-	}
-	dest[MIGRATE_CHECKSUM_LEN] = '\0';
+	migrate_sha256_final(ctx, digest, "checksum");
+	migrate_hex(digest, PG_SHA256_DIGEST_LENGTH, dest);
 }
 
 static pg_cryptohash_ctx *

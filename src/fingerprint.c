@@ -63,13 +63,9 @@ migrate_digest_row(MigrateDigest *d, const char *kind, const char *identity,
 		pg_cryptohash_update(ctx, (const uint8 *) " ", 1) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) identity, strlen(identity)) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) " ", 1) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) definition, strlen(definition)) < 0 ||
-#if PG_VERSION_NUM >= 150000
-		pg_cryptohash_final(ctx, row, sizeof(row)) < 0)
-#else
-		pg_cryptohash_final(ctx, row) < 0)
-#endif
+		pg_cryptohash_update(ctx, (const uint8 *) definition, strlen(definition)) < 0)
 		elog(ERROR, "could not compute SHA-256 digest");
+	migrate_sha256_final(ctx, row, "digest");
 	pg_cryptohash_free(ctx);
 	add_bytes(d, row, subtract);
 }
@@ -90,16 +86,9 @@ migrate_digest_schema(Schema *s, MigrateDigest *d)
 char *
 migrate_digest_hex(const MigrateDigest *d)
 {
-	static const char hex[] = "0123456789abcdef";
 	char	   *out = palloc(MIGRATE_DIGEST_LEN * 2 + 1);
-	int			i;
 
-	for (i = 0; i < MIGRATE_DIGEST_LEN; i++)
-	{
-		out[2 * i] = hex[d->bytes[i] >> 4];
-		out[2 * i + 1] = hex[d->bytes[i] & 0x0f];
-	}
-	out[MIGRATE_DIGEST_LEN * 2] = '\0';
+	migrate_hex(d->bytes, MIGRATE_DIGEST_LEN, out);
 	return out;
 }
 

@@ -132,6 +132,10 @@ extern const char *migrate_toplevel_command(Node *stmt);
 extern void migrate_script_make_transactional(MigrateScript *script);
 extern int	migrate_script_line_at(const char *text, int charpos, int *column);
 extern void migrate_checksum(const char *data, size_t len, char *dest);
+struct pg_cryptohash_ctx;
+extern void migrate_sha256_final(struct pg_cryptohash_ctx *ctx, uint8 *digest,
+								 const char *what);
+extern void migrate_hex(const uint8 *bytes, size_t len, char *dest);
 
 /* ---------- catalog.c ---------- */
 

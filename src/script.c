@@ -24,6 +24,7 @@
 #include "parser/parser.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
+#include "utils/builtins.h"
 
 #include "migrate.h"
 
@@ -998,30 +999,40 @@ migrate_script_check(const char *id, const char *up, const char *down,
 			 errhint("Fix each of them in the scripts and register the migration again.")));
 }
 
+/*
+ * migrate_sha256_final: the SHA-256 digest (PG_SHA256_DIGEST_LENGTH bytes)
+ * of what ctx was given; what names it in the error.
+ */
+void
+migrate_sha256_final(pg_cryptohash_ctx *ctx, uint8 *digest, const char *what)
+{
+#if PG_VERSION_NUM >= 150000
+	if (pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+#else
+	if (pg_cryptohash_final(ctx, digest) < 0)
+#endif
+		elog(ERROR, "could not compute SHA-256 %s", what);
+}
+
+/* migrate_hex: len bytes as 2 * len lowercase hex digits and a NUL */
+void
+migrate_hex(const uint8 *bytes, size_t len, char *dest)
+{
+	dest[hex_encode((const char *) bytes, len, dest)] = '\0';
+}
+
 /* migrate_checksum: lowercase hex SHA-256 of len bytes into dest (65 bytes) */
 void
 migrate_checksum(const char *data, size_t len, char *dest)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	pg_cryptohash_ctx *ctx;
-	int			i;
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
-#if PG_VERSION_NUM >= 150000
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-#else
-		pg_cryptohash_final(ctx, digest) < 0)
-#endif
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0)
 		elog(ERROR, "could not compute SHA-256 checksum");
+	migrate_sha256_final(ctx, digest, "checksum");
 	pg_cryptohash_free(ctx);
-
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		dest[2 * i] = hex[digest[i] >> 4];
-		dest[2 * i + 1] = hex[digest[i] & 0x0f];
-	}
-	dest[MIGRATE_CHECKSUM_LEN] = '\0';
+	migrate_hex(digest, PG_SHA256_DIGEST_LENGTH, dest);
 }
