@@ -122,6 +122,12 @@ select_count(PGconn *conn, const char *sql, int nparams,
 	return n;
 }
 
+/* the calls that apply and roll back: target, dry_run, allow_data_loss */
+static const char apply_sql[] =
+"SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)";
+static const char rollback_sql[] =
+"SELECT pg_catalog.migrate_rollback($1, $2::pg_catalog.bool, $3::pg_catalog.bool)";
+
 static const char *
 plural(int n, const char *one, const char *many)
 {
@@ -136,6 +142,8 @@ cmd_write(const Options *opts)
 	RegisterResult reg;
 	PQExpBuffer json = createPQExpBuffer();
 	const char *params[3];
+	const char *count_sql = NULL;	/* a function that answers a count */
+	int			nparams = 3;
 	int			count = -1;		/* what the call answered, -1 none */
 	bool		ok = false;
 	bool		in_transaction = false;
@@ -198,26 +206,14 @@ cmd_write(const Options *opts)
 					pg_log_info("the extension \"migrate\" %s has no migrate_deploy(): applying in one transaction, with migrate_apply()",
 								server.extversion);
 				params[1] = "false";
-				count = select_count(server.conn,
-									 "SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-									 3, params);
-				if (count < 0)
-					goto close;
+				count_sql = apply_sql;
 			}
 			break;
 		case CMD_APPLY:
-			count = select_count(server.conn,
-								 "SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-								 3, params);
-			if (count < 0)
-				goto close;
+			count_sql = apply_sql;
 			break;
 		case CMD_ROLLBACK:
-			count = select_count(server.conn,
-								 "SELECT pg_catalog.migrate_rollback($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-								 3, params);
-			if (count < 0)
-				goto close;
+			count_sql = rollback_sql;
 			break;
 		case CMD_UNDEPLOY:
 			if (!run_ok(server.conn, "COMMIT"))
@@ -230,17 +226,21 @@ cmd_write(const Options *opts)
 		case CMD_IMPORT:
 			params[0] = opts->argument;
 			params[1] = opts->history_table;
-			count = select_count(server.conn, opts->history_table ?
-								 "SELECT pg_catalog.migrate_import($1, $2)" :
-								 "SELECT pg_catalog.migrate_import($1)",
-								 opts->history_table ? 2 : 1, params);
-			if (count < 0)
-				goto close;
+			count_sql = opts->history_table ?
+				"SELECT pg_catalog.migrate_import($1, $2)" :
+				"SELECT pg_catalog.migrate_import($1)";
+			nparams = opts->history_table ? 2 : 1;
 			break;
 		case CMD_REGISTER:
 			break;
 		default:
 			Assert(false);
+	}
+	if (count_sql != NULL)
+	{
+		count = select_count(server.conn, count_sql, nparams, params);
+		if (count < 0)
+			goto close;
 	}
 	if (in_transaction)
 	{
