@@ -619,12 +619,8 @@ cmd_generate(const Options *opts)
 		goto done;
 	if (!open_server(opts, &server))
 		goto done;
-	if (!server.has_diff)
-	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_diff()",
-					 server.extversion, PQdb(server.conn));
+	if (!server_has(&server, server.has_diff, "migrate_diff"))
 		goto close;
-	}
 	warn_pending(&server, &set, opts);
 
 	/* the desired schema, on the scratch database */

@@ -73,6 +73,20 @@ close_server(Server *server)
 	server->conn = NULL;
 }
 
+/*
+ * server_has: has, what probe_server() found of the server's function
+ * (migrate_X, named without its parentheses); false, reported, if the
+ * server lacks it
+ */
+bool
+server_has(const Server *s, bool has, const char *function)
+{
+	if (!has)
+		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no %s()",
+					 s->extversion, PQdb(s->conn), function);
+	return has;
+}
+
 static char *
 literal(PGconn *conn, const char *s)
 {
@@ -164,19 +178,15 @@ cmd_write(const Options *opts)
 	if (!open_server(opts, &server))
 		goto done;
 
-	if (opts->command == CMD_UNDEPLOY && !server.has_undeploy)
+	if (opts->command == CMD_UNDEPLOY &&
+		!server_has(&server, server.has_undeploy, "migrate_undeploy"))
 	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_undeploy()",
-					 server.extversion, PQdb(server.conn));
 		pg_log_error_hint("Roll back in one transaction with \"pg_migrate rollback TARGET\".");
 		goto close;
 	}
-	if (opts->command == CMD_IMPORT && !server.has_import)
-	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_import()",
-					 server.extversion, PQdb(server.conn));
+	if (opts->command == CMD_IMPORT &&
+		!server_has(&server, server.has_import, "migrate_import"))
 		goto close;
-	}
 
 	if (!run_ok(server.conn, "BEGIN"))
 		goto close;

@@ -289,5 +289,6 @@ extern void print_advice(const PGresult *res);
 extern bool load_files(const Options *opts, MigrationSet *set);
 extern bool open_server(const Options *opts, Server *server);
 extern void close_server(Server *server);
+extern bool server_has(const Server *s, bool has, const char *function);
 
 #endif							/* PG_MIGRATE_H */
