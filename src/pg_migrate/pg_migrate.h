@@ -262,6 +262,7 @@ extern void json_string(PQExpBuffer out, const char *s);
 extern void json_errors(PQExpBuffer out);
 extern void json_notices(PQExpBuffer out);
 extern void json_registration(PQExpBuffer out, const RegisterResult *r);
+extern void json_files(PQExpBuffer out, const MigrationSet *set);
 extern void write_json(PQExpBuffer out);
 extern void json_finish(PQExpBuffer out, int status);
 
