@@ -120,6 +120,11 @@ typedef struct DirEntry
 	bool		dir;			/* a directory (or a link to one) */
 } DirEntry;
 
+/* the set a file's problems are counted in (layout.c, below) */
+struct MigrationSet;
+
+extern bool read_text_file(struct MigrationSet *set, const char *path,
+						   FileText *result);
 extern char *path_join(const char *dir, const char *name);
 extern DirEntry *list_directory(const char *dir, int *n);
 extern bool is_directory(const char *path);
@@ -178,7 +183,6 @@ extern bool id_valid(const char *id);
 extern void read_headers(Migration *m);
 extern void sort_migrations(MigrationSet *set);
 extern Migration *find_migration(const MigrationSet *set, const char *id);
-extern bool read_text_file(MigrationSet *set, const char *path, FileText *result);
 
 /* Per layout: read the names of dir (set->dir) as that layout */
 extern void updown_read(MigrationSet *set, DirEntry *entries, int n);
