@@ -140,12 +140,8 @@ cmd_baseline(const Options *opts)
 		goto done;
 	if (!open_server(opts, &server))
 		goto done;
-	if (!server.has_baseline)
-	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_baseline()",
-					 server.extversion, PQdb(server.conn));
+	if (!server_has(&server, server.has_baseline, "migrate_baseline"))
 		goto close;
-	}
 	if (opts->check && !check_baseline(opts, &server, &set, &found, json))
 		goto close;
 	if (found)

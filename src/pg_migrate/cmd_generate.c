@@ -78,36 +78,6 @@ is_comment(const char *sql)
 	return strncmp(sql, "--", 2) == 0;
 }
 
-/* the array literal of a list of strings */
-static char *
-text_array(const char *const *items, int n)
-{
-	PQExpBuffer buf = createPQExpBuffer();
-	char	   *result;
-	int			i;
-
-	appendPQExpBufferChar(buf, '{');
-	for (i = 0; i < n; i++)
-	{
-		const char *p;
-
-		if (i > 0)
-			appendPQExpBufferChar(buf, ',');
-		appendPQExpBufferChar(buf, '"');
-		for (p = items[i]; *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(buf, '\\');
-			appendPQExpBufferChar(buf, *p);
-		}
-		appendPQExpBufferChar(buf, '"');
-	}
-	appendPQExpBufferChar(buf, '}');
-	result = pg_strdup(buf->data);
-	destroyPQExpBuffer(buf);
-	return result;
-}
-
 /* The description and fingerprint of the database conn is connected to */
 static bool
 describe(PGconn *conn, char **description, char **fingerprint)
@@ -596,13 +566,13 @@ cmd_generate(const Options *opts)
 	char	   *desired_fingerprint = NULL;
 	PGresult   *current_rows = NULL;
 	PGresult   *desired_rows = NULL;
-	char	   *renames;
 	Script		up;
 	Script		down;
 	Proof		proof;
 	bool		nontransactional;
 	PQExpBuffer json = createPQExpBuffer();
 	PQExpBuffer files = createPQExpBuffer();
+	PQExpBuffer renames = createPQExpBuffer();
 	int			status = EXIT_FAILED;
 	int			i;
 
@@ -636,12 +606,8 @@ cmd_generate(const Options *opts)
 		goto done;
 	if (!open_server(opts, &server))
 		goto done;
-	if (!server.has_diff)
-	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_diff()",
-					 server.extversion, PQdb(server.conn));
+	if (!server_has(&server, server.has_diff, "migrate_diff"))
 		goto close;
-	}
 	warn_pending(&server, &set, opts);
 
 	/* the desired schema, on the scratch database */
@@ -665,11 +631,11 @@ cmd_generate(const Options *opts)
 		(current_rows = schema_rows(server.conn)) == NULL ||
 		(desired_rows = schema_rows(scratch.conn)) == NULL)
 		goto close;
-	renames = text_array(opts->renames, opts->nrenames);
+	append_text_array(renames, opts->renames, opts->nrenames);
 	if (!diff(server.conn, current, desired, opts->allow_drop, opts->unsafe,
-			  renames, &up) ||
-		!diff(server.conn, desired, current, true, opts->unsafe, renames,
-			  &down))
+			  renames->data, &up) ||
+		!diff(server.conn, desired, current, true, opts->unsafe,
+			  renames->data, &down))
 		goto close;
 
 	appendPQExpBufferStr(json, ",\n\"up\": ");
@@ -767,5 +733,6 @@ done:
 	}
 	destroyPQExpBuffer(json);
 	destroyPQExpBuffer(files);
+	destroyPQExpBuffer(renames);
 	return status;
 }

@@ -91,10 +91,7 @@ cmd_report(const Options *opts)
 	{
 		if (!load_files(opts, &set))
 			goto done;
-		appendPQExpBufferStr(json, ",\n\"layout\": ");
-		json_string(json, layout_name(set.layout));
-		appendPQExpBufferStr(json, ",\n\"directory\": ");
-		json_string(json, set.dir);
+		json_files(json, &set);
 	}
 	if (!open_server(opts, &server))
 		goto done;

@@ -73,6 +73,20 @@ close_server(Server *server)
 	server->conn = NULL;
 }
 
+/*
+ * server_has: has, what probe_server() found of the server's function
+ * (migrate_X, named without its parentheses); false, reported, if the
+ * server lacks it
+ */
+bool
+server_has(const Server *s, bool has, const char *function)
+{
+	if (!has)
+		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no %s()",
+					 s->extversion, PQdb(s->conn), function);
+	return has;
+}
+
 static char *
 literal(PGconn *conn, const char *s)
 {
@@ -122,6 +136,12 @@ select_count(PGconn *conn, const char *sql, int nparams,
 	return n;
 }
 
+/* the calls that apply and roll back: target, dry_run, allow_data_loss */
+static const char apply_sql[] =
+"SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)";
+static const char rollback_sql[] =
+"SELECT pg_catalog.migrate_rollback($1, $2::pg_catalog.bool, $3::pg_catalog.bool)";
+
 static const char *
 plural(int n, const char *one, const char *many)
 {
@@ -136,6 +156,8 @@ cmd_write(const Options *opts)
 	RegisterResult reg;
 	PQExpBuffer json = createPQExpBuffer();
 	const char *params[3];
+	const char *count_sql = NULL;	/* a function that answers a count */
+	int			nparams = 3;
 	int			count = -1;		/* what the call answered, -1 none */
 	bool		ok = false;
 	bool		in_transaction = false;
@@ -149,26 +171,19 @@ cmd_write(const Options *opts)
 
 	if (!load_files(opts, &set))
 		goto done;
-	appendPQExpBufferStr(json, ",\n\"layout\": ");
-	json_string(json, layout_name(set.layout));
-	appendPQExpBufferStr(json, ",\n\"directory\": ");
-	json_string(json, set.dir);
+	json_files(json, &set);
 	if (!open_server(opts, &server))
 		goto done;
 
-	if (opts->command == CMD_UNDEPLOY && !server.has_undeploy)
+	if (opts->command == CMD_UNDEPLOY &&
+		!server_has(&server, server.has_undeploy, "migrate_undeploy"))
 	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_undeploy()",
-					 server.extversion, PQdb(server.conn));
 		pg_log_error_hint("Roll back in one transaction with \"pg_migrate rollback TARGET\".");
 		goto close;
 	}
-	if (opts->command == CMD_IMPORT && !server.has_import)
-	{
-		pg_log_error("the extension \"migrate\" %s in database \"%s\" has no migrate_import()",
-					 server.extversion, PQdb(server.conn));
+	if (opts->command == CMD_IMPORT &&
+		!server_has(&server, server.has_import, "migrate_import"))
 		goto close;
-	}
 
 	if (!run_ok(server.conn, "BEGIN"))
 		goto close;
@@ -198,26 +213,14 @@ cmd_write(const Options *opts)
 					pg_log_info("the extension \"migrate\" %s has no migrate_deploy(): applying in one transaction, with migrate_apply()",
 								server.extversion);
 				params[1] = "false";
-				count = select_count(server.conn,
-									 "SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-									 3, params);
-				if (count < 0)
-					goto close;
+				count_sql = apply_sql;
 			}
 			break;
 		case CMD_APPLY:
-			count = select_count(server.conn,
-								 "SELECT pg_catalog.migrate_apply($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-								 3, params);
-			if (count < 0)
-				goto close;
+			count_sql = apply_sql;
 			break;
 		case CMD_ROLLBACK:
-			count = select_count(server.conn,
-								 "SELECT pg_catalog.migrate_rollback($1, $2::pg_catalog.bool, $3::pg_catalog.bool)",
-								 3, params);
-			if (count < 0)
-				goto close;
+			count_sql = rollback_sql;
 			break;
 		case CMD_UNDEPLOY:
 			if (!run_ok(server.conn, "COMMIT"))
@@ -230,17 +233,21 @@ cmd_write(const Options *opts)
 		case CMD_IMPORT:
 			params[0] = opts->argument;
 			params[1] = opts->history_table;
-			count = select_count(server.conn, opts->history_table ?
-								 "SELECT pg_catalog.migrate_import($1, $2)" :
-								 "SELECT pg_catalog.migrate_import($1)",
-								 opts->history_table ? 2 : 1, params);
-			if (count < 0)
-				goto close;
+			count_sql = opts->history_table ?
+				"SELECT pg_catalog.migrate_import($1, $2)" :
+				"SELECT pg_catalog.migrate_import($1)";
+			nparams = opts->history_table ? 2 : 1;
 			break;
 		case CMD_REGISTER:
 			break;
 		default:
 			Assert(false);
+	}
+	if (count_sql != NULL)
+	{
+		count = select_count(server.conn, count_sql, nparams, params);
+		if (count < 0)
+			goto close;
 	}
 	if (in_transaction)
 	{

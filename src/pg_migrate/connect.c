@@ -2,7 +2,7 @@
  *
  * connect.c
  *	  Connecting as psql does, what the server offers, its notices and its
- *	  errors.
+ *	  errors, and the text[] literals sent to it.
  *
  * Server NOTICEs are progress ("applied 0003_x (3 of 7) in 1.2 ms") and are
  * written to standard error as they arrive, without psql's "NOTICE:"
@@ -203,6 +203,46 @@ run_ok(PGconn *conn, const char *sql)
 
 	PQclear(res);
 	return res != NULL;
+}
+
+/*
+ * append_text_array: the array literal of the strings, for a text[]
+ * parameter (NULL elements for NULL)
+ */
+void
+append_text_array(PQExpBuffer buf, const char *const *items, int n)
+{
+	int			i;
+
+	appendPQExpBufferChar(buf, '{');
+	for (i = 0; i < n; i++)
+	{
+		const char *p;
+
+		if (i > 0)
+			appendPQExpBufferChar(buf, ',');
+		if (items[i] == NULL)
+		{
+			appendPQExpBufferStr(buf, "NULL");
+			continue;
+		}
+		appendPQExpBufferChar(buf, '"');
+		for (p = items[i]; *p;)
+		{
+			/* the run up to the next character to escape, at once */
+			size_t		run = strcspn(p, "\"\\");
+
+			appendBinaryPQExpBuffer(buf, p, run);
+			p += run;
+			if (*p)
+			{
+				appendPQExpBufferChar(buf, '\\');
+				appendPQExpBufferChar(buf, *p++);
+			}
+		}
+		appendPQExpBufferChar(buf, '"');
+	}
+	appendPQExpBufferChar(buf, '}');
 }
 
 static void

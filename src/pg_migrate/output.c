@@ -214,6 +214,16 @@ json_registration(PQExpBuffer out, const RegisterResult *r)
 	appendPQExpBuffer(out, ",\n\"unchanged\": %d", r->unchanged);
 }
 
+/* , "layout": ..., "directory": ..., of the files read */
+void
+json_files(PQExpBuffer out, const MigrationSet *set)
+{
+	appendPQExpBufferStr(out, ",\n\"layout\": ");
+	json_string(out, layout_name(set->layout));
+	appendPQExpBufferStr(out, ",\n\"directory\": ");
+	json_string(out, set->dir);
+}
+
 /*
  * json_finish: the end of a command's JSON document: the server's notices
  * and errors, the exit status, then the document written out.

@@ -13,7 +13,7 @@
  *	  layout.c        which layout a directory is in, the set of migrations
  *	  layout_*.c      reading one layout each
  *	  checksum.c      the registration checksum migrate_changed() compares
- *	  connect.c       connecting, the server's notices and errors
+ *	  connect.c       connecting, server notices and errors, text[] literals
  *	  register.c      registering the migrations in one transaction
  *	  output.c        tables (psql's aligned format) and JSON
  *	  cmd_write.c     deploy, apply, register, rollback, undeploy, import
@@ -120,6 +120,11 @@ typedef struct DirEntry
 	bool		dir;			/* a directory (or a link to one) */
 } DirEntry;
 
+/* the set a file's problems are counted in (layout.c, below) */
+struct MigrationSet;
+
+extern bool read_text_file(struct MigrationSet *set, const char *path,
+						   FileText *result);
 extern char *path_join(const char *dir, const char *name);
 extern DirEntry *list_directory(const char *dir, int *n);
 extern bool is_directory(const char *path);
@@ -178,7 +183,6 @@ extern bool id_valid(const char *id);
 extern void read_headers(Migration *m);
 extern void sort_migrations(MigrationSet *set);
 extern Migration *find_migration(const MigrationSet *set, const char *id);
-extern bool read_text_file(MigrationSet *set, const char *path, FileText *result);
 
 /* Per layout: read the names of dir (set->dir) as that layout */
 extern void updown_read(MigrationSet *set, DirEntry *entries, int n);
@@ -235,6 +239,8 @@ extern void report_result_error(const PGresult *res);
 extern void set_notice_output(bool quiet, bool collect);
 extern int	notice_count(void);
 extern const char *notice_at(int i);
+extern void append_text_array(PQExpBuffer buf, const char *const *items,
+							  int n);
 
 /* ---------- register.c ---------- */
 
@@ -260,6 +266,7 @@ extern void json_string(PQExpBuffer out, const char *s);
 extern void json_errors(PQExpBuffer out);
 extern void json_notices(PQExpBuffer out);
 extern void json_registration(PQExpBuffer out, const RegisterResult *r);
+extern void json_files(PQExpBuffer out, const MigrationSet *set);
 extern void write_json(PQExpBuffer out);
 extern void json_finish(PQExpBuffer out, int status);
 
@@ -270,7 +277,6 @@ extern bool create_scratch(PGconn *conn, const char *name,
 						   const char *command);
 extern void drop_scratch(PGconn *conn, const char *name);
 extern bool prepare_scratch(Server *scratch, const char *name, bool made);
-extern char *column_array(const PGresult *res, int col);
 extern PGresult *compare_schemas(PGconn *conn, const PGresult *other,
 								 const char *here, const char *here_only,
 								 const char *there, const char *there_only);
@@ -288,5 +294,6 @@ extern void print_advice(const PGresult *res);
 extern bool load_files(const Options *opts, MigrationSet *set);
 extern bool open_server(const Options *opts, Server *server);
 extern void close_server(Server *server);
+extern bool server_has(const Server *s, bool has, const char *function);
 
 #endif							/* PG_MIGRATE_H */

@@ -26,43 +26,6 @@
 
 #include "pg_migrate.h"
 
-/* an array literal of the strings (NULL elements for NULL) */
-static void
-append_array(PQExpBuffer buf, const char *const *items, int n)
-{
-	int			i;
-
-	appendPQExpBufferChar(buf, '{');
-	for (i = 0; i < n; i++)
-	{
-		const char *p;
-
-		if (i > 0)
-			appendPQExpBufferChar(buf, ',');
-		if (items[i] == NULL)
-		{
-			appendPQExpBufferStr(buf, "NULL");
-			continue;
-		}
-		appendPQExpBufferChar(buf, '"');
-		for (p = items[i]; *p;)
-		{
-			/* the run up to the next character to escape, at once */
-			size_t		run = strcspn(p, "\"\\");
-
-			appendBinaryPQExpBuffer(buf, p, run);
-			p += run;
-			if (*p)
-			{
-				appendPQExpBufferChar(buf, '\\');
-				appendPQExpBufferChar(buf, *p++);
-			}
-		}
-		appendPQExpBufferChar(buf, '"');
-	}
-	appendPQExpBufferChar(buf, '}');
-}
-
 /* which migrations the server says are new or changed: marks in need[] */
 static bool
 find_changed(PGconn *conn, MigrationSet *set, bool *need, int *nneed)
@@ -80,8 +43,8 @@ find_changed(PGconn *conn, MigrationSet *set, bool *need, int *nneed)
 		ids[i] = set->items[i].id;
 		sums[i] = set->items[i].checksum;
 	}
-	append_array(a, ids, set->n);
-	append_array(b, sums, set->n);
+	append_text_array(a, ids, set->n);
+	append_text_array(b, sums, set->n);
 	params[0] = a->data;
 	params[1] = b->data;
 	res = run_params(conn,
@@ -217,7 +180,7 @@ register_migrations(PGconn *conn, const Server *server, MigrationSet *set,
 	}
 	for (k = 0; k < 6; k++)
 	{
-		append_array(arrays[k], cols[k], nneed);
+		append_text_array(arrays[k], cols[k], nneed);
 		params[k] = arrays[k]->data;
 	}
 

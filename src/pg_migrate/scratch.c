@@ -66,38 +66,21 @@ create_scratch(PGconn *conn, const char *name, const char *command)
 	return ok;
 }
 
-/* the array literal of one column of res */
-char *
+/* the array literal of one column of res (NULL elements for NULL) */
+static char *
 column_array(const PGresult *res, int col)
 {
+	const char **values = pg_malloc(sizeof(char *) * (PQntuples(res) + 1));
 	PQExpBuffer buf = createPQExpBuffer();
 	char	   *result;
 	int			r;
 
-	appendPQExpBufferChar(buf, '{');
 	for (r = 0; r < PQntuples(res); r++)
-	{
-		const char *p;
-
-		if (r > 0)
-			appendPQExpBufferChar(buf, ',');
-		if (PQgetisnull(res, r, col))
-		{
-			appendPQExpBufferStr(buf, "NULL");
-			continue;
-		}
-		appendPQExpBufferChar(buf, '"');
-		for (p = PQgetvalue(res, r, col); *p; p++)
-		{
-			if (*p == '"' || *p == '\\')
-				appendPQExpBufferChar(buf, '\\');
-			appendPQExpBufferChar(buf, *p);
-		}
-		appendPQExpBufferChar(buf, '"');
-	}
-	appendPQExpBufferChar(buf, '}');
+		values[r] = PQgetisnull(res, r, col) ? NULL : PQgetvalue(res, r, col);
+	append_text_array(buf, values, PQntuples(res));
 	result = pg_strdup(buf->data);
 	destroyPQExpBuffer(buf);
+	pg_free(values);
 	return result;
 }
 
