@@ -682,27 +682,6 @@ qualified(NamespaceEntry *nsp, const char *name)
 
 /* ---------- what belongs to a relation ---------- */
 
-/* The indexes of a relation */
-static List *
-relation_indexes(Oid relid)
-{
-	Relation	rel = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *result = NIL;
-
-	ScanKeyInit(&key, Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, IndexIndrelidIndexId, true, NULL, 1, &key);
-	while ((tup = systable_getnext(scan)) != NULL)
-		result = lappend_oid(result,
-							 ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
-}
-
 /* The OIDs of the rows of catalog whose key column equals relid */
 static List *
 rows_of(Oid catalog, Oid index, AttrNumber keycol, AttrNumber oidcol,
@@ -802,7 +781,9 @@ lock_object(Oid classid, Oid objid, bool wait)
 		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 			relkind == RELKIND_MATVIEW)
 		{
-			foreach(lc, relation_indexes(objid))
+			foreach(lc, rows_of(IndexRelationId, IndexIndrelidIndexId,
+								Anum_pg_index_indrelid,
+								Anum_pg_index_indexrelid, objid))
 			{
 				if (!lock_relation(lfirst_oid(lc), wait))
 					return false;
@@ -970,29 +951,6 @@ routine_part_of(Oid procid)
 	}
 	return NULL;
 }
-
-/* The relations a relation inherits from (its partitioned table), in order */
-static List *
-relation_parents(Oid relid)
-{
-	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *result = NIL;
-
-	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1,
-							  &key);
-	while ((tup = systable_getnext(scan)) != NULL)
-		result = lappend_oid(result,
-							 ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
-}
-
 
 /* ---------- one function per kind of top-level object ---------- */
 
@@ -1309,7 +1267,9 @@ describe_indexes(DescribeState *st, Oid relid, bool partitioned)
 {
 	ListCell   *lc;
 
-	foreach(lc, relation_indexes(relid))
+	foreach(lc, rows_of(IndexRelationId, IndexIndrelidIndexId,
+						Anum_pg_index_indrelid, Anum_pg_index_indexrelid,
+						relid))
 	{
 		Oid			indexid = lfirst_oid(lc);
 		HeapTuple	tup;
@@ -1605,7 +1565,11 @@ describe_table_row(DescribeState *st, HeapTuple tup, const char *qname)
 				  comment_text(st, rel->oid, RelationRelationId, 0)));
 	if (st->structured)
 	{
-		List	   *parents = relation_parents(rel->oid);
+		List	   *parents = rows_of(InheritsRelationId,
+									  InheritsRelidSeqnoIndexId,
+									  Anum_pg_inherits_inhrelid,
+									  Anum_pg_inherits_inhparent,
+									  rel->oid);
 		List	   *inherits = NIL;
 		ListCell   *lc;
 
@@ -2306,21 +2270,23 @@ make_hash(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
 }
 
 /*
- * Add to the members what is part of member (key), as of snapshot: what has
- * an internal dependency on it, and what is part of that in turn.
+ * Add to the members, and to the queue of those whose parts are still to
+ * be added, what has a dependency of type deptype on object (key), as of
+ * snapshot: the members of an extension (DEPENDENCY_EXTENSION), the parts
+ * of a member (DEPENDENCY_INTERNAL).
  */
 static void
-add_parts(DescribeState *st, Relation deprel, const MemberKey *member,
-		  List **queue)
+add_parts(DescribeState *st, Relation deprel, const MemberKey *object,
+		  char deptype, List **queue)
 {
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 
 	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(member->classid));
+				F_OIDEQ, ObjectIdGetDatum(object->classid));
 	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(member->objid));
+				F_OIDEQ, ObjectIdGetDatum(object->objid));
 	scan = systable_beginscan(deprel, DependReferenceIndexId, true,
 							  st->snapshot, 2, key);
 	while ((tup = systable_getnext(scan)) != NULL)
@@ -2329,7 +2295,7 @@ add_parts(DescribeState *st, Relation deprel, const MemberKey *member,
 		MemberKey	part;
 		bool		found;
 
-		if (dep->deptype != DEPENDENCY_INTERNAL)
+		if (dep->deptype != deptype)
 			continue;
 		part.classid = dep->classid;
 		part.objid = dep->objid;
@@ -2372,39 +2338,17 @@ load_members(DescribeState *st)
 								 NULL);
 	while ((ext = systable_getnext(extscan)) != NULL)
 	{
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		MemberKey	extension;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ,
-					ObjectIdGetDatum(((Form_pg_extension) GETSTRUCT(ext))->oid));
-		scan = systable_beginscan(deprel, DependReferenceIndexId, true,
-								  st->snapshot, 2, key);
-		while ((tup = systable_getnext(scan)) != NULL)
-		{
-			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-			MemberKey  *member;
-			bool		found;
-
-			if (dep->deptype != DEPENDENCY_EXTENSION)
-				continue;
-			member = palloc(sizeof(MemberKey));
-			member->classid = dep->classid;
-			member->objid = dep->objid;
-			(void) hash_search(st->members, member, HASH_ENTER, &found);
-			if (!found)
-				queue = lappend(queue, member);
-		}
-		systable_endscan(scan);
+		extension.classid = ExtensionRelationId;
+		extension.objid = ((Form_pg_extension) GETSTRUCT(ext))->oid;
+		add_parts(st, deprel, &extension, DEPENDENCY_EXTENSION, &queue);
 	}
 	systable_endscan(extscan);
 
 	/* the list grows while it is walked: foreach would not see that */
 	for (i = 0; i < list_length(queue); i++)
-		add_parts(st, deprel, list_nth(queue, i), &queue);
+		add_parts(st, deprel, list_nth(queue, i), DEPENDENCY_INTERNAL, &queue);
 	list_free_deep(queue);
 	table_close(deprel, AccessShareLock);
 	table_close(extrel, AccessShareLock);
