@@ -218,6 +218,8 @@ extern DiffStatement *diff_add(DiffAction *a, const char *sql,
 							   const char *note);
 extern DiffStatement *diff_add_skipped(DiffAction *a, const char *sql,
 									   const char *why);
+extern DiffStatement *diff_add_destructive(DiffContext *ctx, DiffAction *a,
+										   const char *sql, const char *note);
 extern void diff_requires(DiffAction *a, DiffObject *to);
 extern void diff_requires_depends(DiffContext *ctx, DiffAction *a,
 								  DiffObject *to, List *keys);

@@ -563,7 +563,6 @@ static void
 drop_table(DiffContext *ctx, DiffObject *from)
 {
 	DiffAction *a;
-	DiffStatement *s;
 	ListCell   *lc;
 	char	   *sql = psprintf("DROP TABLE %s;", from->identity);
 
@@ -591,11 +590,7 @@ drop_table(DiffContext *ctx, DiffObject *from)
 		diff_drops(ctx, a, fk);
 	}
 	a = diff_action(ctx, 0);
-	if (ctx->allow_drop)
-		s = diff_add(a, sql, "destroys its rows");
-	else
-		s = diff_add_skipped(a, sql, "destroys its rows");
-	s->destructive = true;
+	diff_add_destructive(ctx, a, sql, "destroys its rows");
 	diff_drops(ctx, a, from);
 }
 
@@ -806,12 +801,12 @@ drop_column(DiffContext *ctx, DiffObject *from)
 	DiffStatement *s;
 
 	if (from->replace)
+	{
 		s = diff_add(a, sql, "its generation changes: the column is added again below and its values computed again");
-	else if (ctx->allow_drop)
-		s = diff_add(a, sql, "destroys the column's values");
+		s->destructive = true;
+	}
 	else
-		s = diff_add_skipped(a, sql, "destroys the column's values");
-	s->destructive = true;
+		diff_add_destructive(ctx, a, sql, "destroys the column's values");
 	diff_drops(ctx, a, from);
 }
 
@@ -859,6 +854,7 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		sql = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s;", rel, name,
 					   type, coll ? " COLLATE " : "", coll ? coll : "", using);
 		a = diff_action(ctx, 1);
+		/* via text: always written, its type's rewrite (diff.c) needs it */
 		if (destructive && !ctx->allow_drop && !from->retype_via_text)
 			s = diff_add_skipped(a, sql, note);
 		else
@@ -914,13 +910,8 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		{
 			char	   *sql = psprintf("ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;",
 									   rel, name);
-			DiffStatement *s;
 
-			if (ctx->allow_drop)
-				s = diff_add(a, sql, "drops its sequence, and the sequence's state");
-			else
-				s = diff_add_skipped(a, sql, "drops its sequence, and the sequence's state");
-			s->destructive = true;
+			diff_add_destructive(ctx, a, sql, "drops its sequence, and the sequence's state");
 			diff_releases(a, from);
 			if (from->identity_sequence)
 				diff_drops(ctx, a, from->identity_sequence);
@@ -962,7 +953,6 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	else if (to == NULL)
 	{
-		DiffStatement *s;
 		char	   *sql;
 		bool		used = false;
 		ListCell   *lc;
@@ -974,11 +964,10 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		sql = psprintf("ALTER TYPE %s DROP ATTRIBUTE %s;", type,
 					   diff_str(from, "name"));
 		a = diff_action(ctx, 0);
-		if (used && !ctx->allow_drop)
-			s = diff_add_skipped(a, sql, "destroys that part of the values of the columns of the type");
+		if (used)
+			diff_add_destructive(ctx, a, sql, "destroys that part of the values of the columns of the type");
 		else
-			s = diff_add(a, sql, used ? "destroys that part of the values of the columns of the type" : NULL);
-		s->destructive = used;
+			diff_add(a, sql, NULL);
 		diff_drops(ctx, a, from);
 	}
 	else

@@ -383,7 +383,6 @@ diff_sequence_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		const char *of = diff_str(from, "identity_of");
 		const char *owner = diff_str(from, "owned_by");
 		DiffObject *column = NULL;
-		DiffStatement *s;
 
 		if (of)
 			column = diff_lookup(ctx->from, of);
@@ -404,13 +403,8 @@ diff_sequence_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 			return;
 		}
 		a = diff_action(ctx, 0);
-		if (ctx->allow_drop)
-			s = diff_add(a, psprintf("DROP SEQUENCE %s;", from->identity),
-						 "destroys the sequence's state (its last value)");
-		else
-			s = diff_add_skipped(a, psprintf("DROP SEQUENCE %s;", from->identity),
-								 "destroys the sequence's state (its last value)");
-		s->destructive = true;
+		diff_add_destructive(ctx, a, psprintf("DROP SEQUENCE %s;", from->identity),
+							 "destroys the sequence's state (its last value)");
 		diff_drops(ctx, a, from);
 		return;
 	}

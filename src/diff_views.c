@@ -135,12 +135,12 @@ diff_view_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		if (is_matview(from))
 		{
 			if (from->replace)
+			{
 				s = diff_add(a, sql, "destroys its rows, which the CREATE below computes again");
-			else if (ctx->allow_drop)
-				s = diff_add(a, sql, "destroys its rows");
+				s->destructive = true;
+			}
 			else
-				s = diff_add_skipped(a, sql, "destroys its rows");
-			s->destructive = true;
+				diff_add_destructive(ctx, a, sql, "destroys its rows");
 		}
 		else
 			diff_add(a, sql, note);
