@@ -188,6 +188,7 @@ extern List *diff_map_get(HTAB *map, const char *key);
 extern void diff_map_put(HTAB *map, const char *key, void *value);
 extern bool diff_is(DiffObject *o, const char *kind);
 extern bool diff_is_relation(DiffObject *o);
+extern List *diff_columns(DiffObject *rel);
 extern char *diff_unquote(const char *ident);
 extern bool diff_str_equal(const char *a, const char *b);
 extern bool diff_list_equal(List *a, List *b);

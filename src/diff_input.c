@@ -225,6 +225,36 @@ diff_is_relation(DiffObject *o)
 		diff_is(o, "foreign table");
 }
 
+/*
+ * The columns of a relation (the attributes of a composite type) in order
+ * of position
+ */
+List *
+diff_columns(DiffObject *rel)
+{
+	List	   *columns = NIL;
+	int			n = 0;
+	int			pos;
+	ListCell   *lc;
+
+	foreach(lc, rel->children)
+	{
+		if (diff_is((DiffObject *) lfirst(lc), "column"))
+			n++;
+	}
+	for (pos = 1; pos <= n; pos++)
+	{
+		foreach(lc, rel->children)
+		{
+			DiffObject *c = (DiffObject *) lfirst(lc);
+
+			if (diff_is(c, "column") && diff_int(c, "position") == pos)
+				columns = lappend(columns, c);
+		}
+	}
+	return columns;
+}
+
 bool
 diff_str_equal(const char *a, const char *b)
 {

@@ -155,33 +155,6 @@ rel_of(DiffObject *part)
 	return diff_relation_name(part);
 }
 
-/* The columns of a relation in order of position */
-static List *
-columns_in_order(DiffObject *rel)
-{
-	List	   *columns = NIL;
-	int			n = 0;
-	int			pos;
-	ListCell   *lc;
-
-	foreach(lc, rel->children)
-	{
-		if (diff_is((DiffObject *) lfirst(lc), "column"))
-			n++;
-	}
-	for (pos = 1; pos <= n; pos++)
-	{
-		foreach(lc, rel->children)
-		{
-			DiffObject *c = (DiffObject *) lfirst(lc);
-
-			if (diff_is(c, "column") && diff_int(c, "position") == pos)
-				columns = lappend(columns, c);
-		}
-	}
-	return columns;
-}
-
 static int64
 type_max(const char *type)
 {
@@ -421,7 +394,7 @@ create_table(DiffContext *ctx, DiffObject *to)
 	StringInfoData buf;
 	ListCell   *lc;
 
-	foreach(lc, columns_in_order(to))
+	foreach(lc, diff_columns(to))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 
@@ -602,14 +575,14 @@ column_order(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	List	   *wanted = NIL;
 	ListCell   *lc;
 
-	foreach(lc, columns_in_order(from))
+	foreach(lc, diff_columns(from))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 
 		if (c->twin && !c->replace)
 			result = lappend(result, (char *) diff_str(c->twin, "name"));
 	}
-	foreach(lc, columns_in_order(to))
+	foreach(lc, diff_columns(to))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 

@@ -76,33 +76,6 @@ type_word(DiffObject *o)
 	return diff_is(o, "domain") ? "DOMAIN" : "TYPE";
 }
 
-/* The attributes of a composite type, in order */
-static List *
-columns_in_order(DiffObject *rel)
-{
-	List	   *columns = NIL;
-	ListCell   *lc;
-	int			n = 0;
-	int			pos;
-
-	foreach(lc, rel->children)
-	{
-		if (diff_is((DiffObject *) lfirst(lc), "column"))
-			n++;
-	}
-	for (pos = 1; pos <= n; pos++)
-	{
-		foreach(lc, rel->children)
-		{
-			DiffObject *c = (DiffObject *) lfirst(lc);
-
-			if (diff_is(c, "column") && diff_int(c, "position") == pos)
-				columns = lappend(columns, c);
-		}
-	}
-	return columns;
-}
-
 static char *
 attribute_sql(DiffObject *c)
 {
@@ -173,7 +146,7 @@ create_type(DiffContext *ctx, DiffObject *to)
 	{
 		List	   *attrs = NIL;
 
-		foreach(lc, columns_in_order(to))
+		foreach(lc, diff_columns(to))
 		{
 			DiffObject *c = (DiffObject *) lfirst(lc);
 
