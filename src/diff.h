@@ -189,6 +189,7 @@ extern void diff_map_put(HTAB *map, const char *key, void *value);
 extern bool diff_is(DiffObject *o, const char *kind);
 extern bool diff_is_relation(DiffObject *o);
 extern List *diff_columns(DiffObject *rel);
+extern const char *diff_scan_quoted(const char *p, StringInfo out);
 extern char *diff_unquote(const char *ident);
 extern bool diff_str_equal(const char *a, const char *b);
 extern bool diff_list_equal(List *a, List *b);

@@ -293,27 +293,38 @@ diff_list_has(List *list, const char *s)
 	return false;
 }
 
+/*
+ * A quoted identifier at p (its opening '"'): returns the position after its
+ * closing quote, or that of the string's end if it is not closed; appends
+ * the name, each "" read as ", to out unless out is NULL.
+ */
+const char *
+diff_scan_quoted(const char *p, StringInfo out)
+{
+	for (p++; *p; p++)
+	{
+		if (*p == '"')
+		{
+			if (p[1] != '"')
+				return p + 1;
+			p++;
+		}
+		if (out != NULL)
+			appendStringInfoChar(out, *p);
+	}
+	return p;
+}
+
 /* An identifier as quote_identifier() printed it, unquoted */
 char *
 diff_unquote(const char *ident)
 {
 	StringInfoData buf;
-	const char *p;
 
 	if (ident[0] != '"')
 		return pstrdup(ident);
 	initStringInfo(&buf);
-	for (p = ident + 1; *p; p++)
-	{
-		if (*p == '"')
-		{
-			if (p[1] == '"')
-				p++;
-			else
-				break;
-		}
-		appendStringInfoChar(&buf, *p);
-	}
+	(void) diff_scan_quoted(ident, &buf);
 	return buf.data;
 }
 
