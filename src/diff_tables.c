@@ -155,6 +155,24 @@ rel_of(DiffObject *part)
 	return diff_relation_name(part);
 }
 
+/*
+ * DROP TRIGGER or DROP POLICY (the word diff_object_word() gives) name ON
+ * its table, unless the table goes and takes it along
+ */
+static void
+drop_part_on(DiffContext *ctx, DiffObject *from)
+{
+	DiffAction *a;
+
+	if (diff_parent_goes(from))
+		return;
+	a = diff_action(ctx, 0);
+	diff_add(a, psprintf("DROP %s %s ON %s;", diff_object_word(from),
+						 diff_str(from, "name"), rel_of(from)),
+			 diff_why(from, NULL));
+	diff_drops(ctx, a, from);
+}
+
 static int64
 type_max(const char *type)
 {
@@ -1307,12 +1325,7 @@ diff_trigger_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	if (to == NULL)
 	{
-		if (diff_parent_goes(from))
-			return;
-		a = diff_action(ctx, 0);
-		diff_add(a, psprintf("DROP TRIGGER %s ON %s;", diff_str(from, "name"),
-							 rel_of(from)), diff_why(from, NULL));
-		diff_drops(ctx, a, from);
+		drop_part_on(ctx, from);
 		return;
 	}
 	if (!diff_str_equal(diff_str(from, "enabled"), state))
@@ -1366,12 +1379,7 @@ diff_policy_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	if (to == NULL)
 	{
-		if (diff_parent_goes(from))
-			return;
-		a = diff_action(ctx, 0);
-		diff_add(a, psprintf("DROP POLICY %s ON %s;", diff_str(from, "name"),
-							 rel_of(from)), diff_why(from, NULL));
-		diff_drops(ctx, a, from);
+		drop_part_on(ctx, from);
 		return;
 	}
 	{
