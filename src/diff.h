@@ -188,6 +188,8 @@ extern List *diff_map_get(HTAB *map, const char *key);
 extern void diff_map_put(HTAB *map, const char *key, void *value);
 extern bool diff_is(DiffObject *o, const char *kind);
 extern bool diff_is_relation(DiffObject *o);
+extern List *diff_columns(DiffObject *rel);
+extern const char *diff_scan_quoted(const char *p, StringInfo out);
 extern char *diff_unquote(const char *ident);
 extern bool diff_str_equal(const char *a, const char *b);
 extern bool diff_list_equal(List *a, List *b);
@@ -218,6 +220,8 @@ extern DiffStatement *diff_add(DiffAction *a, const char *sql,
 							   const char *note);
 extern DiffStatement *diff_add_skipped(DiffAction *a, const char *sql,
 									   const char *why);
+extern DiffStatement *diff_add_destructive(DiffContext *ctx, DiffAction *a,
+										   const char *sql, const char *note);
 extern void diff_requires(DiffAction *a, DiffObject *to);
 extern void diff_requires_depends(DiffContext *ctx, DiffAction *a,
 								  DiffObject *to, List *keys);

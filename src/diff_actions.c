@@ -75,6 +75,24 @@ diff_add_skipped(DiffAction *a, const char *sql, const char *why)
 	return diff_add(a, buf.data, why);
 }
 
+/*
+ * A statement that destroys data: written if allow_drop allows it, as a
+ * comment (diff_add_skipped()) otherwise, and marked destructive either way.
+ */
+DiffStatement *
+diff_add_destructive(DiffContext *ctx, DiffAction *a, const char *sql,
+					 const char *note)
+{
+	DiffStatement *s;
+
+	if (ctx->allow_drop)
+		s = diff_add(a, sql, note);
+	else
+		s = diff_add_skipped(a, sql, note);
+	s->destructive = true;
+	return s;
+}
+
 static List *
 append_unique(List *list, void *item)
 {

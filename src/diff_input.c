@@ -225,6 +225,36 @@ diff_is_relation(DiffObject *o)
 		diff_is(o, "foreign table");
 }
 
+/*
+ * The columns of a relation (the attributes of a composite type) in order
+ * of position
+ */
+List *
+diff_columns(DiffObject *rel)
+{
+	List	   *columns = NIL;
+	int			n = 0;
+	int			pos;
+	ListCell   *lc;
+
+	foreach(lc, rel->children)
+	{
+		if (diff_is((DiffObject *) lfirst(lc), "column"))
+			n++;
+	}
+	for (pos = 1; pos <= n; pos++)
+	{
+		foreach(lc, rel->children)
+		{
+			DiffObject *c = (DiffObject *) lfirst(lc);
+
+			if (diff_is(c, "column") && diff_int(c, "position") == pos)
+				columns = lappend(columns, c);
+		}
+	}
+	return columns;
+}
+
 bool
 diff_str_equal(const char *a, const char *b)
 {
@@ -263,27 +293,38 @@ diff_list_has(List *list, const char *s)
 	return false;
 }
 
+/*
+ * A quoted identifier at p (its opening '"'): returns the position after its
+ * closing quote, or that of the string's end if it is not closed; appends
+ * the name, each "" read as ", to out unless out is NULL.
+ */
+const char *
+diff_scan_quoted(const char *p, StringInfo out)
+{
+	for (p++; *p; p++)
+	{
+		if (*p == '"')
+		{
+			if (p[1] != '"')
+				return p + 1;
+			p++;
+		}
+		if (out != NULL)
+			appendStringInfoChar(out, *p);
+	}
+	return p;
+}
+
 /* An identifier as quote_identifier() printed it, unquoted */
 char *
 diff_unquote(const char *ident)
 {
 	StringInfoData buf;
-	const char *p;
 
 	if (ident[0] != '"')
 		return pstrdup(ident);
 	initStringInfo(&buf);
-	for (p = ident + 1; *p; p++)
-	{
-		if (*p == '"')
-		{
-			if (p[1] == '"')
-				p++;
-			else
-				break;
-		}
-		appendStringInfoChar(&buf, *p);
-	}
+	(void) diff_scan_quoted(ident, &buf);
 	return buf.data;
 }
 

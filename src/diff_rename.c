@@ -138,18 +138,7 @@ index_def_renamed(const char *def, const char *new_name)
 	p += strlen(" INDEX ");
 	end = p;
 	if (*end == '"')
-	{
-		for (end++; *end; end++)
-		{
-			if (*end == '"' && end[1] == '"')
-				end++;
-			else if (*end == '"')
-			{
-				end++;
-				break;
-			}
-		}
-	}
+		end = diff_scan_quoted(end, NULL);
 	else
 		while (ident_char(*end))
 			end++;

@@ -194,19 +194,7 @@ read_role(const char **p, char stop)
 
 	initStringInfo(&buf);
 	if (*s == '"')
-	{
-		for (s++; *s; s++)
-		{
-			if (*s == '"' && s[1] == '"')
-				s++;
-			else if (*s == '"')
-			{
-				s++;
-				break;
-			}
-			appendStringInfoChar(&buf, *s);
-		}
-	}
+		s = diff_scan_quoted(s, &buf);
 	else
 		while (*s && *s != stop)
 			appendStringInfoChar(&buf, *s++);

@@ -155,31 +155,22 @@ rel_of(DiffObject *part)
 	return diff_relation_name(part);
 }
 
-/* The columns of a relation in order of position */
-static List *
-columns_in_order(DiffObject *rel)
+/*
+ * DROP TRIGGER or DROP POLICY (the word diff_object_word() gives) name ON
+ * its table, unless the table goes and takes it along
+ */
+static void
+drop_part_on(DiffContext *ctx, DiffObject *from)
 {
-	List	   *columns = NIL;
-	int			n = 0;
-	int			pos;
-	ListCell   *lc;
+	DiffAction *a;
 
-	foreach(lc, rel->children)
-	{
-		if (diff_is((DiffObject *) lfirst(lc), "column"))
-			n++;
-	}
-	for (pos = 1; pos <= n; pos++)
-	{
-		foreach(lc, rel->children)
-		{
-			DiffObject *c = (DiffObject *) lfirst(lc);
-
-			if (diff_is(c, "column") && diff_int(c, "position") == pos)
-				columns = lappend(columns, c);
-		}
-	}
-	return columns;
+	if (diff_parent_goes(from))
+		return;
+	a = diff_action(ctx, 0);
+	diff_add(a, psprintf("DROP %s %s ON %s;", diff_object_word(from),
+						 diff_str(from, "name"), rel_of(from)),
+			 diff_why(from, NULL));
+	diff_drops(ctx, a, from);
 }
 
 static int64
@@ -421,7 +412,7 @@ create_table(DiffContext *ctx, DiffObject *to)
 	StringInfoData buf;
 	ListCell   *lc;
 
-	foreach(lc, columns_in_order(to))
+	foreach(lc, diff_columns(to))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 
@@ -563,7 +554,6 @@ static void
 drop_table(DiffContext *ctx, DiffObject *from)
 {
 	DiffAction *a;
-	DiffStatement *s;
 	ListCell   *lc;
 	char	   *sql = psprintf("DROP TABLE %s;", from->identity);
 
@@ -591,11 +581,7 @@ drop_table(DiffContext *ctx, DiffObject *from)
 		diff_drops(ctx, a, fk);
 	}
 	a = diff_action(ctx, 0);
-	if (ctx->allow_drop)
-		s = diff_add(a, sql, "destroys its rows");
-	else
-		s = diff_add_skipped(a, sql, "destroys its rows");
-	s->destructive = true;
+	diff_add_destructive(ctx, a, sql, "destroys its rows");
 	diff_drops(ctx, a, from);
 }
 
@@ -607,14 +593,14 @@ column_order(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	List	   *wanted = NIL;
 	ListCell   *lc;
 
-	foreach(lc, columns_in_order(from))
+	foreach(lc, diff_columns(from))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 
 		if (c->twin && !c->replace)
 			result = lappend(result, (char *) diff_str(c->twin, "name"));
 	}
-	foreach(lc, columns_in_order(to))
+	foreach(lc, diff_columns(to))
 	{
 		DiffObject *c = (DiffObject *) lfirst(lc);
 
@@ -806,12 +792,12 @@ drop_column(DiffContext *ctx, DiffObject *from)
 	DiffStatement *s;
 
 	if (from->replace)
+	{
 		s = diff_add(a, sql, "its generation changes: the column is added again below and its values computed again");
-	else if (ctx->allow_drop)
-		s = diff_add(a, sql, "destroys the column's values");
+		s->destructive = true;
+	}
 	else
-		s = diff_add_skipped(a, sql, "destroys the column's values");
-	s->destructive = true;
+		diff_add_destructive(ctx, a, sql, "destroys the column's values");
 	diff_drops(ctx, a, from);
 }
 
@@ -859,6 +845,7 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		sql = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s;", rel, name,
 					   type, coll ? " COLLATE " : "", coll ? coll : "", using);
 		a = diff_action(ctx, 1);
+		/* via text: always written, its type's rewrite (diff.c) needs it */
 		if (destructive && !ctx->allow_drop && !from->retype_via_text)
 			s = diff_add_skipped(a, sql, note);
 		else
@@ -914,13 +901,8 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		{
 			char	   *sql = psprintf("ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;",
 									   rel, name);
-			DiffStatement *s;
 
-			if (ctx->allow_drop)
-				s = diff_add(a, sql, "drops its sequence, and the sequence's state");
-			else
-				s = diff_add_skipped(a, sql, "drops its sequence, and the sequence's state");
-			s->destructive = true;
+			diff_add_destructive(ctx, a, sql, "drops its sequence, and the sequence's state");
 			diff_releases(a, from);
 			if (from->identity_sequence)
 				diff_drops(ctx, a, from->identity_sequence);
@@ -962,7 +944,6 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	else if (to == NULL)
 	{
-		DiffStatement *s;
 		char	   *sql;
 		bool		used = false;
 		ListCell   *lc;
@@ -974,11 +955,10 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		sql = psprintf("ALTER TYPE %s DROP ATTRIBUTE %s;", type,
 					   diff_str(from, "name"));
 		a = diff_action(ctx, 0);
-		if (used && !ctx->allow_drop)
-			s = diff_add_skipped(a, sql, "destroys that part of the values of the columns of the type");
+		if (used)
+			diff_add_destructive(ctx, a, sql, "destroys that part of the values of the columns of the type");
 		else
-			s = diff_add(a, sql, used ? "destroys that part of the values of the columns of the type" : NULL);
-		s->destructive = used;
+			diff_add(a, sql, NULL);
 		diff_drops(ctx, a, from);
 	}
 	else
@@ -1345,12 +1325,7 @@ diff_trigger_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	if (to == NULL)
 	{
-		if (diff_parent_goes(from))
-			return;
-		a = diff_action(ctx, 0);
-		diff_add(a, psprintf("DROP TRIGGER %s ON %s;", diff_str(from, "name"),
-							 rel_of(from)), diff_why(from, NULL));
-		diff_drops(ctx, a, from);
+		drop_part_on(ctx, from);
 		return;
 	}
 	if (!diff_str_equal(diff_str(from, "enabled"), state))
@@ -1404,12 +1379,7 @@ diff_policy_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	}
 	if (to == NULL)
 	{
-		if (diff_parent_goes(from))
-			return;
-		a = diff_action(ctx, 0);
-		diff_add(a, psprintf("DROP POLICY %s ON %s;", diff_str(from, "name"),
-							 rel_of(from)), diff_why(from, NULL));
-		diff_drops(ctx, a, from);
+		drop_part_on(ctx, from);
 		return;
 	}
 	{

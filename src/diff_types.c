@@ -76,33 +76,6 @@ type_word(DiffObject *o)
 	return diff_is(o, "domain") ? "DOMAIN" : "TYPE";
 }
 
-/* The attributes of a composite type, in order */
-static List *
-columns_in_order(DiffObject *rel)
-{
-	List	   *columns = NIL;
-	ListCell   *lc;
-	int			n = 0;
-	int			pos;
-
-	foreach(lc, rel->children)
-	{
-		if (diff_is((DiffObject *) lfirst(lc), "column"))
-			n++;
-	}
-	for (pos = 1; pos <= n; pos++)
-	{
-		foreach(lc, rel->children)
-		{
-			DiffObject *c = (DiffObject *) lfirst(lc);
-
-			if (diff_is(c, "column") && diff_int(c, "position") == pos)
-				columns = lappend(columns, c);
-		}
-	}
-	return columns;
-}
-
 static char *
 attribute_sql(DiffObject *c)
 {
@@ -173,7 +146,7 @@ create_type(DiffContext *ctx, DiffObject *to)
 	{
 		List	   *attrs = NIL;
 
-		foreach(lc, columns_in_order(to))
+		foreach(lc, diff_columns(to))
 		{
 			DiffObject *c = (DiffObject *) lfirst(lc);
 
@@ -383,7 +356,6 @@ diff_sequence_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		const char *of = diff_str(from, "identity_of");
 		const char *owner = diff_str(from, "owned_by");
 		DiffObject *column = NULL;
-		DiffStatement *s;
 
 		if (of)
 			column = diff_lookup(ctx->from, of);
@@ -404,13 +376,8 @@ diff_sequence_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 			return;
 		}
 		a = diff_action(ctx, 0);
-		if (ctx->allow_drop)
-			s = diff_add(a, psprintf("DROP SEQUENCE %s;", from->identity),
-						 "destroys the sequence's state (its last value)");
-		else
-			s = diff_add_skipped(a, psprintf("DROP SEQUENCE %s;", from->identity),
-								 "destroys the sequence's state (its last value)");
-		s->destructive = true;
+		diff_add_destructive(ctx, a, psprintf("DROP SEQUENCE %s;", from->identity),
+							 "destroys the sequence's state (its last value)");
 		diff_drops(ctx, a, from);
 		return;
 	}

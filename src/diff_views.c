@@ -16,32 +16,6 @@
 
 #include "diff.h"
 
-static List *
-view_columns(DiffObject *view)
-{
-	List	   *columns = NIL;
-	int			n = 0;
-	int			pos;
-	ListCell   *lc;
-
-	foreach(lc, view->children)
-	{
-		if (diff_is((DiffObject *) lfirst(lc), "column"))
-			n++;
-	}
-	for (pos = 1; pos <= n; pos++)
-	{
-		foreach(lc, view->children)
-		{
-			DiffObject *c = (DiffObject *) lfirst(lc);
-
-			if (diff_is(c, "column") && diff_int(c, "position") == pos)
-				columns = lappend(columns, c);
-		}
-	}
-	return columns;
-}
-
 /*
  * Can CREATE OR REPLACE VIEW make to of from: the same columns (name, type,
  * collation) in the same order, new ones after them?
@@ -49,8 +23,8 @@ view_columns(DiffObject *view)
 bool
 diff_view_columns_compatible(DiffObject *from, DiffObject *to)
 {
-	List	   *fc = view_columns(from);
-	List	   *tc = view_columns(to);
+	List	   *fc = diff_columns(from);
+	List	   *tc = diff_columns(to);
 	ListCell   *lf;
 	ListCell   *lt;
 
@@ -135,12 +109,12 @@ diff_view_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		if (is_matview(from))
 		{
 			if (from->replace)
+			{
 				s = diff_add(a, sql, "destroys its rows, which the CREATE below computes again");
-			else if (ctx->allow_drop)
-				s = diff_add(a, sql, "destroys its rows");
+				s->destructive = true;
+			}
 			else
-				s = diff_add_skipped(a, sql, "destroys its rows");
-			s->destructive = true;
+				diff_add_destructive(ctx, a, sql, "destroys its rows");
 		}
 		else
 			diff_add(a, sql, note);
