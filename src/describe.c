@@ -2684,36 +2684,6 @@ migrate_describe_structured(void)
 	return describe_all(true);
 }
 
-/* The relation that row objid of catalog (a trigger, policy, default) is of */
-static bool
-owner_relation(Oid catalog, Oid oidindex, AttrNumber oidcol, AttrNumber relcol,
-			   Oid objid, TopObject *top)
-{
-	Relation	rel = table_open(catalog, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		found = false;
-
-	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel, oidindex, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-
-		top->classid = RelationRelationId;
-		top->objid = DatumGetObjectId(heap_getattr(tup, relcol,
-												   RelationGetDescr(rel),
-												   &isnull));
-		found = true;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
 /*
  * The top-level object that address stands for, or false if none: an
  * index for its table, a constraint for its table or domain, a trigger,
@@ -2777,21 +2747,13 @@ top_object(const ObjectAddress *address, TopObject *top)
 			ReleaseSysCache(tup);
 			return true;
 		case TriggerRelationId:
-			return owner_relation(TriggerRelationId, TriggerOidIndexId,
-								  Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid,
-								  address->objectId, top);
 		case PolicyRelationId:
-			return owner_relation(PolicyRelationId, PolicyOidIndexId,
-								  Anum_pg_policy_oid, Anum_pg_policy_polrelid,
-								  address->objectId, top);
 		case AttrDefaultRelationId:
-			return owner_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
-								  Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid,
-								  address->objectId, top);
 		case RewriteRelationId:
-			return owner_relation(RewriteRelationId, RewriteOidIndexId,
-								  Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class,
-								  address->objectId, top);
+			top->classid = RelationRelationId;
+			top->objid = migrate_part_relation(address->classId,
+											   address->objectId);
+			return OidIsValid(top->objid);
 	}
 	return false;
 }

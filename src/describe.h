@@ -117,6 +117,12 @@ extern const char *migrate_relation_kind_name(char relkind);
  */
 extern char *migrate_object_key(Oid classid, Oid objid, int32 subid);
 
+/*
+ * The relation a column default, constraint, trigger, rule or policy is
+ * on, or InvalidOid (not one of those, gone, a domain's constraint).
+ */
+extern Oid	migrate_part_relation(Oid classid, Oid objid);
+
 /* What an object depends on: one pg_depend row */
 typedef struct DependRef
 {

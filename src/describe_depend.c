@@ -24,6 +24,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -289,6 +290,59 @@ relation_part_key(Oid catalog, Oid oidindex, AttrNumber oidcol,
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+/* migrate_part_relation: see describe.h */
+Oid
+migrate_part_relation(Oid classid, Oid objid)
+{
+	Relation	catalog;
+	HeapTuple	tup;
+	AttrNumber	oidcol;
+	AttrNumber	relcol;
+	Oid			relid = InvalidOid;
+
+	switch (classid)
+	{
+		case AttrDefaultRelationId:
+			return GetAttrDefaultColumnAddress(objid).objectId;
+		case ConstraintRelationId:
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objid));
+			if (HeapTupleIsValid(tup))
+			{
+				relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+				ReleaseSysCache(tup);
+			}
+			return relid;
+		case TriggerRelationId:
+			oidcol = Anum_pg_trigger_oid;
+			relcol = Anum_pg_trigger_tgrelid;
+			break;
+		case RewriteRelationId:
+			oidcol = Anum_pg_rewrite_oid;
+			relcol = Anum_pg_rewrite_ev_class;
+			break;
+		case PolicyRelationId:
+			oidcol = Anum_pg_policy_oid;
+			relcol = Anum_pg_policy_polrelid;
+			break;
+		default:
+			return InvalidOid;
+	}
+	catalog = table_open(classid, AccessShareLock);
+	tup = get_catalog_object_by_oid(catalog, oidcol, objid);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, relcol, RelationGetDescr(catalog),
+									 &isnull);
+
+		if (!isnull)
+			relid = DatumGetObjectId(d);
+		heap_freetuple(tup);
+	}
+	table_close(catalog, AccessShareLock);
+	return relid;
 }
 
 /* migrate_object_key: see describe.h */

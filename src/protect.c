@@ -50,57 +50,6 @@
 /* Objects created by the migration statement running, checked at its end */
 static List *created = NIL;
 
-/* The relation a column default, constraint, trigger, rule or policy is on */
-static Oid
-owning_relation(Oid classid, Oid objid)
-{
-	Relation	catalog;
-	HeapTuple	tup;
-	AttrNumber	oidcol;
-	AttrNumber	relcol;
-	Oid			relid = InvalidOid;
-
-	switch (classid)
-	{
-		case AttrDefaultRelationId:
-			return GetAttrDefaultColumnAddress(objid).objectId;
-		case ConstraintRelationId:
-			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objid));
-			if (HeapTupleIsValid(tup))
-			{
-				relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
-				ReleaseSysCache(tup);
-			}
-			return relid;
-		case TriggerRelationId:
-			oidcol = Anum_pg_trigger_oid;
-			relcol = Anum_pg_trigger_tgrelid;
-			break;
-		case RewriteRelationId:
-			oidcol = Anum_pg_rewrite_oid;
-			relcol = Anum_pg_rewrite_ev_class;
-			break;
-		case PolicyRelationId:
-			oidcol = Anum_pg_policy_oid;
-			relcol = Anum_pg_policy_polrelid;
-			break;
-		default:
-			return InvalidOid;
-	}
-	catalog = table_open(classid, AccessShareLock);
-	tup = get_catalog_object_by_oid(catalog, oidcol, objid);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, relcol, RelationGetDescr(catalog), &isnull);
-
-		if (!isnull)
-			relid = DatumGetObjectId(d);
-	}
-	table_close(catalog, AccessShareLock);
-	return relid;
-}
-
 /* The schema of an object of one of the classes that name one, or InvalidOid */
 static Oid
 object_namespace(Oid classid, Oid objid)
@@ -161,7 +110,7 @@ own_object_of(const OwnIds *ids, Oid classid, Oid objid, bool created)
 		return objid == ids->ext;
 	if (classid == NamespaceRelationId)
 		return objid == ids->nsp;
-	relid = owning_relation(classid, objid);
+	relid = migrate_part_relation(classid, objid);
 	if (OidIsValid(relid))
 	{
 		classid = RelationRelationId;
