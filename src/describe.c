@@ -1980,8 +1980,7 @@ describe_routine(DescribeState *st, Oid procid)
 		head = or_empty(deparse_oid(pg_get_functiondef, procid));
 	acl = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_proacl, &acl_null);
 	emit(st,
-		 proc->prokind == PROKIND_PROCEDURE ? "procedure" :
-		 proc->prokind == PROKIND_AGGREGATE ? "aggregate" : "function",
+		 migrate_routine_kind_name(proc->prokind),
 		 psprintf("%s.%s(%s)", nsp->quoted,
 				  quote_identifier(NameStr(proc->proname)), args),
 		 psprintf("%s; owner %s; acl %s; comment %s", head,
@@ -2023,8 +2022,7 @@ describe_type(DescribeState *st, Oid typid)
 		return;
 	typ = (Form_pg_type) GETSTRUCT(tup);
 	nsp = lookup_namespace(st, typ->typnamespace);
-	if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-		 typ->typtype == TYPTYPE_RANGE) && nsp->described &&
+	if (migrate_type_kind_name(typ->typtype) != NULL && nsp->described &&
 		!is_member(st, TypeRelationId, typid))
 	{
 		qname = qualified(nsp, NameStr(typ->typname));
@@ -2087,28 +2085,10 @@ describe_busy(DescribeState *st, Oid classid, Oid objid)
 				if (!HeapTupleIsValid(tup))
 					return;
 				rel = (Form_pg_class) GETSTRUCT(tup);
-				switch (rel->relkind)
-				{
-					case RELKIND_RELATION:
-					case RELKIND_PARTITIONED_TABLE:
-						kind = "table";
-						break;
-					case RELKIND_FOREIGN_TABLE:
-						kind = "foreign table";
-						break;
-					case RELKIND_VIEW:
-						kind = "view";
-						break;
-					case RELKIND_MATVIEW:
-						kind = "materialized view";
-						break;
-					case RELKIND_SEQUENCE:
-						kind = "sequence";
-						break;
-					case RELKIND_COMPOSITE_TYPE:
-						kind = "type";
-						break;
-				}
+				/* an index is described with its table */
+				if (rel->relkind != RELKIND_INDEX &&
+					rel->relkind != RELKIND_PARTITIONED_INDEX)
+					kind = migrate_relation_kind_name(rel->relkind);
 				nsp = lookup_namespace(st, rel->relnamespace);
 				if (kind && nsp->described &&
 					!is_member(st, rel->relkind == RELKIND_COMPOSITE_TYPE ?
@@ -2133,8 +2113,7 @@ describe_busy(DescribeState *st, Oid classid, Oid objid)
 				if (nsp->described && !is_member(st, ProcedureRelationId, objid) &&
 					(args = deparse_oid(pg_get_function_identity_arguments, objid)) != NULL)
 					emit(st,
-						 proc->prokind == PROKIND_PROCEDURE ? "procedure" :
-						 proc->prokind == PROKIND_AGGREGATE ? "aggregate" : "function",
+						 migrate_routine_kind_name(proc->prokind),
 						 psprintf("%s.%s(%s)", nsp->quoted,
 								  quote_identifier(NameStr(proc->proname)), args),
 						 NOT_DESCRIBED);
@@ -2151,12 +2130,8 @@ describe_busy(DescribeState *st, Oid classid, Oid objid)
 				typ = (Form_pg_type) GETSTRUCT(tup);
 				nsp = lookup_namespace(st, typ->typnamespace);
 				if (nsp->described && !is_member(st, TypeRelationId, objid) &&
-					(typ->typtype == TYPTYPE_ENUM ||
-					 typ->typtype == TYPTYPE_DOMAIN ||
-					 typ->typtype == TYPTYPE_RANGE))
-					emit(st,
-						 typ->typtype == TYPTYPE_ENUM ? "enum" :
-						 typ->typtype == TYPTYPE_DOMAIN ? "domain" : "range",
+					migrate_type_kind_name(typ->typtype) != NULL)
+					emit(st, migrate_type_kind_name(typ->typtype),
 						 qualified(nsp, NameStr(typ->typname)), NOT_DESCRIBED);
 				ReleaseSysCache(tup);
 				break;
@@ -2655,8 +2630,7 @@ describe_all(bool structured)
 	{
 		Form_pg_type typ = (Form_pg_type) GETSTRUCT(tup);
 
-		if ((typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-			 typ->typtype == TYPTYPE_RANGE) &&
+		if (migrate_type_kind_name(typ->typtype) != NULL &&
 			lookup_namespace(&st, typ->typnamespace)->described)
 			add_top(&tops, &n, &max, TypeRelationId, typ->oid);
 	}

@@ -108,6 +108,16 @@ extern bool migrate_namespace_name_described(const char *name);
 /* The kind of a relation's row ("table", "view"...), NULL if none */
 extern const char *migrate_relation_kind_name(char relkind);
 
+/* The kind of a routine: "function", "procedure" or "aggregate" */
+extern const char *migrate_routine_kind_name(char prokind);
+
+/*
+ * The kind of a type described on its own ("enum", "domain", "range"), or
+ * NULL: a composite type is its relation's, an array its element's, and a
+ * multirange its range's.
+ */
+extern const char *migrate_type_kind_name(char typtype);
+
 /*
  * The key ("kind identity") of an object as the description names it, or
  * NULL if the description has no such object (a system object, a

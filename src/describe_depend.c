@@ -101,6 +101,36 @@ migrate_relation_kind_name(char relkind)
 	return NULL;
 }
 
+/* migrate_routine_kind_name: see describe.h */
+const char *
+migrate_routine_kind_name(char prokind)
+{
+	switch (prokind)
+	{
+		case PROKIND_PROCEDURE:
+			return "procedure";
+		case PROKIND_AGGREGATE:
+			return "aggregate";
+	}
+	return "function";
+}
+
+/* migrate_type_kind_name: see describe.h */
+const char *
+migrate_type_kind_name(char typtype)
+{
+	switch (typtype)
+	{
+		case TYPTYPE_ENUM:
+			return "enum";
+		case TYPTYPE_DOMAIN:
+			return "domain";
+		case TYPTYPE_RANGE:
+			return "range";
+	}
+	return NULL;
+}
+
 /* The qualified name of a relation and its kind, or NULL */
 static char *
 relation_name(Oid relid, char *relkind)
@@ -155,16 +185,13 @@ type_key(Oid typid)
 		key = type_key(typ->typelem);
 	else if (typ->typtype == TYPTYPE_MULTIRANGE)
 		key = type_key(get_multirange_range(typid));
-	else if (typ->typtype == TYPTYPE_ENUM || typ->typtype == TYPTYPE_DOMAIN ||
-			 typ->typtype == TYPTYPE_RANGE)
+	else if (migrate_type_kind_name(typ->typtype) != NULL)
 	{
 		char	   *qname = qualified_name(typ->typnamespace,
 										   NameStr(typ->typname));
 
 		if (qname != NULL)
-			key = psprintf("%s %s",
-						   typ->typtype == TYPTYPE_ENUM ? "enum" :
-						   typ->typtype == TYPTYPE_DOMAIN ? "domain" : "range",
+			key = psprintf("%s %s", migrate_type_kind_name(typ->typtype),
 						   qname);
 	}
 	ReleaseSysCache(tup);
@@ -195,8 +222,7 @@ routine_key(Oid procid)
 		args = pg_get_function_identity_arguments(fcinfo);
 		if (!fcinfo->isnull)
 			key = psprintf("%s %s.%s(%s)",
-						   proc->prokind == PROKIND_PROCEDURE ? "procedure" :
-						   proc->prokind == PROKIND_AGGREGATE ? "aggregate" : "function",
+						   migrate_routine_kind_name(proc->prokind),
 						   nsp, quote_identifier(NameStr(proc->proname)),
 						   TextDatumGetCString(args));
 	}
