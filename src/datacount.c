@@ -89,18 +89,12 @@ static bool
 written_by_call(HeapTupleHeader htup, const MigrateOwnRows *own)
 {
 	TransactionId xmin = HeapTupleHeaderGetXmin(htup);
-	ListCell   *lc;
 
 	if (!own->trust_xmin)
 		return false;
 	if (TransactionIdIsCurrentTransactionId(xmin))
 		return HeapTupleHeaderGetCmin(htup) >= own->first_cid;
-	foreach(lc, own->own_xids)
-	{
-		if (TransactionIdEquals(xmin, (TransactionId) lfirst_oid(lc)))
-			return true;
-	}
-	return false;
+	return list_member_oid(own->own_xids, (Oid) xmin);
 }
 
 /* Did the call update (or delete) this row version? */
@@ -108,16 +102,10 @@ static bool
 replaced_by_call(HeapTupleHeader htup, const MigrateOwnRows *own)
 {
 	TransactionId xmax = HeapTupleHeaderGetUpdateXid(htup);
-	ListCell   *lc;
 
 	if (TransactionIdIsCurrentTransactionId(xmax))
 		return HeapTupleHeaderGetCmax(htup) >= own->first_cid;
-	foreach(lc, own->own_xids)
-	{
-		if (TransactionIdEquals(xmax, (TransactionId) lfirst_oid(lc)))
-			return true;
-	}
-	return false;
+	return list_member_oid(own->own_xids, (Oid) xmax);
 }
 
 /* Who wrote a row version */
