@@ -47,11 +47,11 @@ scratch_schema(const Options *opts, const char *name, bool made,
 		!register_migrations(scratch.conn, &scratch, set, true, &reg) ||
 		!run_ok(scratch.conn, "COMMIT"))
 		goto done;
-	t = PQescapeLiteral(scratch.conn, opts->target, strlen(opts->target));
+	t = sql_literal(scratch.conn, opts->target);
 	sql = scratch.has_deploy ?
 		psprintf("CALL pg_catalog.migrate_deploy(%s, true)", t) :
 		psprintf("SELECT pg_catalog.migrate_apply(%s, false, true)", t);
-	PQfreemem(t);
+	pg_free(t);
 	if (!run_ok(scratch.conn, sql))
 	{
 		pg_log_error("the migrations up to %s could not be applied on the scratch database \"%s\"",
@@ -60,8 +60,7 @@ scratch_schema(const Options *opts, const char *name, bool made,
 		goto done;
 	}
 	pg_free(sql);
-	res = run(scratch.conn,
-			  "SELECT kind, identity, definition FROM pg_catalog.migrate_schema()");
+	res = schema_rows(scratch.conn);
 done:
 	close_server(&scratch);
 	return res;

@@ -376,12 +376,6 @@ column_order_only(const PGresult *res)
 	return true;
 }
 
-static PGresult *
-schema_rows(PGconn *conn)
-{
-	return run(conn, "SELECT kind, identity, definition FROM pg_catalog.migrate_schema()");
-}
-
 /* migrate_verify() results that are no failure (SPEC §9) */
 static bool
 verify_ok(const char *result)
@@ -444,13 +438,13 @@ prove(const Options *opts, Server *scratch, const PGresult *current_rows,
 		pg_log_error("the migration could not be registered on the scratch database");
 		return;
 	}
-	t = PQescapeLiteral(scratch->conn, opts->argument, strlen(opts->argument));
+	t = sql_literal(scratch->conn, opts->argument);
 	sql = psprintf("SELECT * FROM pg_catalog.migrate_verify(%s)", t);
 	res = run(scratch->conn, sql);
 	pg_free(sql);
 	if (res == NULL)
 	{
-		PQfreemem(t);
+		pg_free(t);
 		return;
 	}
 	proof->verified = true;
@@ -466,7 +460,7 @@ prove(const Options *opts, Server *scratch, const PGresult *current_rows,
 	PQclear(res);
 
 	sql = psprintf("CALL pg_catalog.migrate_deploy(%s, false)", t);
-	PQfreemem(t);
+	pg_free(t);
 	if (!run_ok(scratch->conn, sql))
 	{
 		pg_free(sql);

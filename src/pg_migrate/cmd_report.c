@@ -134,8 +134,7 @@ cmd_report(const Options *opts)
 			break;
 		case CMD_PLAN:
 			{
-				char	   *t = PQescapeLiteral(server.conn, opts->target,
-												strlen(opts->target));
+				char	   *t = sql_literal(server.conn, opts->target);
 
 				if (opts->json)
 					appendPQExpBufferStr(sql, "SELECT *");
@@ -150,16 +149,15 @@ cmd_report(const Options *opts)
 				appendPQExpBuffer(sql, " FROM pg_catalog.migrate_plan(%s, %s, %s)", t,
 								  opts->execute ? "true" : "false",
 								  opts->rollback ? "true" : "false");
-				PQfreemem(t);
+				pg_free(t);
 			}
 			break;
 		case CMD_VERIFY:
 			{
-				char	   *t = PQescapeLiteral(server.conn, opts->target,
-												strlen(opts->target));
+				char	   *t = sql_literal(server.conn, opts->target);
 
 				appendPQExpBuffer(sql, "SELECT * FROM pg_catalog.migrate_verify(%s)", t);
-				PQfreemem(t);
+				pg_free(t);
 			}
 			break;
 		case CMD_DRIFT:

@@ -87,22 +87,6 @@ server_has(const Server *s, bool has, const char *function)
 	return has;
 }
 
-static char *
-literal(PGconn *conn, const char *s)
-{
-	char	   *q = PQescapeLiteral(conn, s, strlen(s));
-	char	   *copy;
-
-	if (q == NULL)
-	{
-		pg_log_error("%s", PQerrorMessage(conn));
-		exit(EXIT_FAILED);
-	}
-	copy = pg_strdup(q);
-	PQfreemem(q);
-	return copy;
-}
-
 /*
  * CALL a procedure that commits as it goes (migrate_deploy,
  * migrate_undeploy), at top level, with the simple protocol.
@@ -111,7 +95,7 @@ static bool
 call_procedure(PGconn *conn, const char *name, const char *target,
 			   bool allow_data_loss)
 {
-	char	   *t = literal(conn, target);
+	char	   *t = sql_literal(conn, target);
 	char	   *sql = psprintf("CALL pg_catalog.%s(%s, %s)", name, t,
 							   allow_data_loss ? "true" : "false");
 	bool		ok = run_ok(conn, sql);

@@ -206,6 +206,26 @@ run_ok(PGconn *conn, const char *sql)
 }
 
 /*
+ * sql_literal: s as an SQL string literal, for conn, in memory of
+ * pg_malloc (pg_free it); exits if it cannot be made (out of memory)
+ */
+char *
+sql_literal(PGconn *conn, const char *s)
+{
+	char	   *q = PQescapeLiteral(conn, s, strlen(s));
+	char	   *copy;
+
+	if (q == NULL)
+	{
+		pg_log_error("%s", PQerrorMessage(conn));
+		exit(EXIT_FAILED);
+	}
+	copy = pg_strdup(q);
+	PQfreemem(q);
+	return copy;
+}
+
+/*
  * append_text_array: the array literal of the strings, for a text[]
  * parameter (NULL elements for NULL)
  */

@@ -13,7 +13,7 @@
  *	  layout.c        which layout a directory is in, the set of migrations
  *	  layout_*.c      reading one layout each
  *	  checksum.c      the registration checksum migrate_changed() compares
- *	  connect.c       connecting, server notices and errors, text[] literals
+ *	  connect.c       connecting, server notices and errors, literals
  *	  register.c      registering the migrations in one transaction
  *	  output.c        tables (psql's aligned format) and JSON
  *	  cmd_write.c     deploy, apply, register, rollback, undeploy, import
@@ -239,6 +239,7 @@ extern void report_result_error(const PGresult *res);
 extern void set_notice_output(bool quiet, bool collect);
 extern int	notice_count(void);
 extern const char *notice_at(int i);
+extern char *sql_literal(PGconn *conn, const char *s);
 extern void append_text_array(PQExpBuffer buf, const char *const *items,
 							  int n);
 
@@ -277,6 +278,7 @@ extern bool create_scratch(PGconn *conn, const char *name,
 						   const char *command);
 extern void drop_scratch(PGconn *conn, const char *name);
 extern bool prepare_scratch(Server *scratch, const char *name, bool made);
+extern PGresult *schema_rows(PGconn *conn);
 extern PGresult *compare_schemas(PGconn *conn, const PGresult *other,
 								 const char *here, const char *here_only,
 								 const char *there, const char *there_only);

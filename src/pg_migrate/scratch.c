@@ -147,6 +147,16 @@ prepare_scratch(Server *scratch, const char *name, bool made)
 }
 
 /*
+ * schema_rows: the schema of the database conn is connected to, as
+ * migrate_schema() describes it; NULL (reported) on failure
+ */
+PGresult *
+schema_rows(PGconn *conn)
+{
+	return run(conn, "SELECT kind, identity, definition FROM pg_catalog.migrate_schema()");
+}
+
+/*
  * compare_schemas: the differences between the schema of the database conn
  * is connected to and the rows (kind, identity, definition) of another,
  * as the server compares them: each side's definition in a column named
