@@ -439,6 +439,28 @@ SELECT statement FROM up \gexec
 SELECT pg_temp.is('b');
 
 --
+-- composite types whose attributes are added and retyped, with their
+-- collations; a collated column added with a volatile default
+--
+CREATE SCHEMA d13;
+CREATE TYPE d13.addr AS (street text, zip varchar(5));
+CREATE TABLE d13.t (id int);
+CALL pg_temp.snap('a');
+ALTER TYPE d13.addr ADD ATTRIBUTE city text COLLATE "C";
+ALTER TYPE d13.addr ALTER ATTRIBUTE zip TYPE varchar(10) COLLATE "POSIX";
+ALTER TABLE d13.t ADD COLUMN tag text COLLATE "C" DEFAULT md5(random()::text);
+CALL pg_temp.snap('b');
+SELECT step, statement, transactional, destructive, note FROM up;
+\set ECHO none
+SELECT statement FROM down \gexec
+\set ECHO all
+SELECT pg_temp.is('a');
+\set ECHO none
+SELECT statement FROM up \gexec
+\set ECHO all
+SELECT pg_temp.is('b');
+
+--
 -- what it cannot diff is said at the top, never left out silently; a
 -- column order that PostgreSQL cannot make is said too
 --
@@ -468,7 +490,7 @@ DROP FOREIGN TABLE d10.far;
 DROP SERVER diff_server;
 DROP FOREIGN DATA WRAPPER diff_fdw;
 DROP VIEW up, down;
-DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12 CASCADE;
+DROP SCHEMA d1, d1x, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, d12, d13 CASCADE;
 DROP ROLE regress_diff_owner;
 DROP ROLE regress_diff_reader;
 DROP EXTENSION migrate;

@@ -212,6 +212,8 @@ extern char *diff_comment_sql(DiffObject *o, const char *comment);
 extern char *diff_relation_name(DiffObject *column);
 extern char *diff_keyword_join(List *items, const char *sep);
 extern char *diff_name_with_suffix(const char *quoted, const char *suffix);
+extern const char *diff_collate_sql(DiffObject *o);
+extern char *diff_attribute_sql(DiffObject *c);
 
 /* ---------- diff_actions.c ---------- */
 

@@ -385,3 +385,20 @@ diff_acl_sql(DiffObject *from, DiffObject *to, const char *from_owner)
 	}
 	return result;
 }
+
+/* " COLLATE x" of a column, attribute or domain with a collation, else "" */
+const char *
+diff_collate_sql(DiffObject *o)
+{
+	const char *coll = diff_str(o, "collation");
+
+	return coll ? psprintf(" COLLATE %s", coll) : "";
+}
+
+/* "name type[ COLLATE x]" of a column or an attribute */
+char *
+diff_attribute_sql(DiffObject *c)
+{
+	return psprintf("%s %s%s", diff_str(c, "name"), diff_str(c, "type"),
+					diff_collate_sql(c));
+}

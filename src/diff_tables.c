@@ -253,12 +253,10 @@ identity_sql(DiffObject *column)
 char *
 diff_column_sql(DiffContext *ctx, DiffObject *c, bool with_default)
 {
-	const char *coll = diff_str(c, "collation");
 	const char *generated = diff_str(c, "generated");
 	const char *deflt = diff_str(c, "default");
 
-	return psprintf("%s %s%s%s%s%s%s%s", diff_str(c, "name"), diff_str(c, "type"),
-					coll ? " COLLATE " : "", coll ? coll : "",
+	return psprintf("%s%s%s%s%s", diff_attribute_sql(c),
 					generated ? psprintf(" GENERATED ALWAYS AS (%s) STORED", generated) : "",
 					identity_sql(c),
 					with_default && deflt ? psprintf(" DEFAULT %s", deflt) : "",
@@ -753,12 +751,10 @@ add_column(DiffContext *ctx, DiffObject *to)
 	if (!ctx->unsafe && deflt && diff_bool(to, "default_volatile") &&
 		diff_str(to, "identity_kind") == NULL && diff_str(to, "generated") == NULL)
 	{
-		const char *coll = diff_str(to, "collation");
 		DiffStatement *s;
 
-		diff_add(a, psprintf("ALTER TABLE %s ADD COLUMN %s %s%s%s;", rel, name,
-							 diff_str(to, "type"), coll ? " COLLATE " : "",
-							 coll ? coll : ""),
+		diff_add(a, psprintf("ALTER TABLE %s ADD COLUMN %s;", rel,
+							 diff_attribute_sql(to)),
 				 "without its volatile default, which would rewrite the table under ACCESS EXCLUSIVE");
 		diff_add(a, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;", rel,
 							 name, deflt),
@@ -814,7 +810,6 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	if (from->retype)
 	{
 		const char *type = diff_str(to, "type");
-		const char *coll = diff_str(to, "collation");
 		bool		type_changes = !diff_str_equal(diff_str(from, "type"), type);
 		TypeChange	change = type_change(diff_str(from, "type"), type);
 		const char *using = "";
@@ -842,8 +837,8 @@ alter_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 			note = "rewrites the table and its indexes under ACCESS EXCLUSIVE";
 		else
 			note = "may not keep every value (narrower or another type): rewrites the table under ACCESS EXCLUSIVE, and fails on a value it cannot convert";
-		sql = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s;", rel, name,
-					   type, coll ? " COLLATE " : "", coll ? coll : "", using);
+		sql = psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s;", rel, name,
+					   type, diff_collate_sql(to), using);
 		a = diff_action(ctx, 1);
 		/* via text: always written, its type's rewrite (diff.c) needs it */
 		if (destructive && !ctx->allow_drop && !from->retype_via_text)
@@ -929,12 +924,9 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 	{
 		if (!diff_created_here(to->parent))
 		{
-			const char *coll = diff_str(to, "collation");
-
 			a = diff_action(ctx, 1);
-			diff_add(a, psprintf("ALTER TYPE %s ADD ATTRIBUTE %s %s%s%s;", type,
-								 diff_str(to, "name"), diff_str(to, "type"),
-								 coll ? " COLLATE " : "", coll ? coll : ""),
+			diff_add(a, psprintf("ALTER TYPE %s ADD ATTRIBUTE %s;", type,
+								 diff_attribute_sql(to)),
 					 NULL);
 			diff_requires(a, to->parent);
 			diff_requires_depends(ctx, a, to, to->depends);
@@ -966,12 +958,10 @@ type_column(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		if (!diff_str_equal(diff_str(from, "type"), diff_str(to, "type")) ||
 			!diff_str_equal(diff_str(from, "collation"), diff_str(to, "collation")))
 		{
-			const char *coll = diff_str(to, "collation");
-
 			a = diff_action(ctx, 1);
-			diff_add(a, psprintf("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE %s%s%s;", type,
+			diff_add(a, psprintf("ALTER TYPE %s ALTER ATTRIBUTE %s TYPE %s%s;", type,
 								 diff_str(to, "name"), diff_str(to, "type"),
-								 coll ? " COLLATE " : "", coll ? coll : ""),
+								 diff_collate_sql(to)),
 					 NULL);
 			diff_requires_depends(ctx, a, to, to->depends);
 			diff_produces(a, to);

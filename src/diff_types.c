@@ -76,14 +76,6 @@ type_word(DiffObject *o)
 	return diff_is(o, "domain") ? "DOMAIN" : "TYPE";
 }
 
-static char *
-attribute_sql(DiffObject *c)
-{
-	const char *coll = diff_str(c, "collation");
-
-	return psprintf("%s %s%s%s", diff_str(c, "name"), diff_str(c, "type"),
-					coll ? " COLLATE " : "", coll ? coll : "");
-}
 
 static void
 create_type(DiffContext *ctx, DiffObject *to)
@@ -102,12 +94,10 @@ create_type(DiffContext *ctx, DiffObject *to)
 	}
 	else if (diff_is(to, "domain"))
 	{
-		const char *coll = diff_str(to, "collation");
 		const char *deflt = diff_str(to, "default");
 
-		diff_add(a, psprintf("CREATE DOMAIN %s AS %s%s%s%s%s%s;", to->identity,
-							 diff_str(to, "base"),
-							 coll ? " COLLATE " : "", coll ? coll : "",
+		diff_add(a, psprintf("CREATE DOMAIN %s AS %s%s%s%s%s;", to->identity,
+							 diff_str(to, "base"), diff_collate_sql(to),
 							 deflt ? " DEFAULT " : "", deflt ? deflt : "",
 							 diff_bool(to, "not_null") ? " NOT NULL" : ""),
 				 NULL);
@@ -150,7 +140,7 @@ create_type(DiffContext *ctx, DiffObject *to)
 		{
 			DiffObject *c = (DiffObject *) lfirst(lc);
 
-			attrs = lappend(attrs, attribute_sql(c));
+			attrs = lappend(attrs, diff_attribute_sql(c));
 			diff_produces(a, c);
 			diff_requires_depends(ctx, a, to, c->depends);
 		}
