@@ -214,6 +214,7 @@ extern char *diff_keyword_join(List *items, const char *sep);
 extern char *diff_name_with_suffix(const char *quoted, const char *suffix);
 extern const char *diff_collate_sql(DiffObject *o);
 extern char *diff_attribute_sql(DiffObject *c);
+extern const char *diff_with_options(DiffObject *o);
 
 /* ---------- diff_actions.c ---------- */
 

@@ -402,3 +402,14 @@ diff_attribute_sql(DiffObject *c)
 	return psprintf("%s %s%s", diff_str(c, "name"), diff_str(c, "type"),
 					diff_collate_sql(c));
 }
+
+/* " WITH (options)" of a table or view with storage options, else "" */
+const char *
+diff_with_options(DiffObject *o)
+{
+	List	   *options = diff_list(o, "options");
+
+	if (options == NIL)
+		return "";
+	return psprintf(" WITH (%s)", diff_keyword_join(options, ", "));
+}

@@ -305,16 +305,6 @@ set_not_null(DiffContext *ctx, DiffAction *a, DiffObject *c)
 
 /* ---------- tables ---------- */
 
-static char *
-with_options(DiffObject *o)
-{
-	List	   *options = diff_list(o, "options");
-
-	if (options == NIL)
-		return "";
-	return psprintf(" WITH (%s)", diff_keyword_join(options, ", "));
-}
-
 static bool
 inline_constraint(DiffObject *con)
 {
@@ -501,7 +491,7 @@ create_table(DiffContext *ctx, DiffObject *to)
 											 diff_keyword_join(inherits, ", ")) : "");
 	if (partition_by)
 		appendStringInfo(&buf, " PARTITION BY %s", partition_by);
-	appendStringInfo(&buf, "%s;", with_options(to));
+	appendStringInfo(&buf, "%s;", diff_with_options(to));
 	diff_add(a, buf.data, NULL);
 	diff_requires_depends(ctx, a, to, to->depends);
 	diff_produces(a, to);

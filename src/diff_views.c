@@ -52,9 +52,7 @@ is_matview(DiffObject *o)
 static char *
 view_sql(DiffObject *to, bool replace)
 {
-	List	   *options = diff_list(to, "options");
-	char	   *with = options ?
-	psprintf(" WITH (%s)", diff_keyword_join(options, ", ")) : "";
+	const char *with = diff_with_options(to);
 	char	   *query = diff_strip_semicolon(diff_str(to, "query"));
 
 	if (is_matview(to))
