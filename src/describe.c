@@ -1128,29 +1128,14 @@ describe_columns(DescribeState *st, Oid relid, const char *qname)
 				}
 			}
 		}
-		if (OidIsValid(att->attcollation) && att->attcollation != typcollation)
-		{
-			HeapTuple	colltup = SearchSysCache1(COLLOID,
-												  ObjectIdGetDatum(att->attcollation));
 
-			/*
-			 * Schema-qualified, as pg_dump prints it: a collation's name is
-			 * unique only in its schema.
-			 */
-			if (HeapTupleIsValid(colltup))
-			{
-				Form_pg_collation coll = (Form_pg_collation) GETSTRUCT(colltup);
-				NamespaceEntry *collnsp = lookup_namespace(st,
-														   coll->collnamespace);
-
-				if (collnsp->quoted != NULL)
-				{
-					collation = qualified(collnsp, NameStr(coll->collname));
-					collate = psprintf(" collate %s", collation);
-				}
-				ReleaseSysCache(colltup);
-			}
-		}
+		/*
+		 * Schema-qualified, as pg_dump prints it: a collation's name is
+		 * unique only in its schema.
+		 */
+		if (OidIsValid(att->attcollation) && att->attcollation != typcollation &&
+			(collation = collation_name(st, att->attcollation)) != NULL)
+			collate = psprintf(" collate %s", collation);
 		/* a column grants nothing by default, whoever owns its relation */
 		acl = heap_getattr(tup, Anum_pg_attribute_attacl, RelationGetDescr(rel),
 						   &isnull);
