@@ -730,27 +730,16 @@ lock_relation(Oid relid, bool wait)
 static bool
 lock_referenced(Oid classid, Oid objid, Oid self, bool wait)
 {
-	Relation	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
 	List	   *relids = NIL;
 	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
-	while ((tup = systable_getnext(scan)) != NULL)
+	foreach(lc, migrate_object_depends(classid, objid, -1))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		DependRef  *dep = lfirst(lc);
 
 		if (dep->refclassid == RelationRelationId && dep->refobjid != self)
 			relids = list_append_unique_oid(relids, dep->refobjid);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 
 	foreach(lc, relids)
 	{
