@@ -226,6 +226,7 @@ extern DiffStatement *diff_add_skipped(DiffAction *a, const char *sql,
 extern DiffStatement *diff_add_destructive(DiffContext *ctx, DiffAction *a,
 										   const char *sql, const char *note);
 extern void diff_requires(DiffAction *a, DiffObject *to);
+extern void diff_creates(DiffContext *ctx, DiffAction *a, DiffObject *to);
 extern void diff_requires_depends(DiffContext *ctx, DiffAction *a,
 								  DiffObject *to, List *keys);
 extern void diff_produces(DiffAction *a, DiffObject *to);

@@ -340,3 +340,17 @@ diff_attributes(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		diff_add(a, (char *) lfirst(lc), NULL);
 	}
 }
+
+/*
+ * Action a makes object to, a part of a table (an index, a trigger, a
+ * policy): it needs the table and what to depends on, and gives to and its
+ * name.
+ */
+void
+diff_creates(DiffContext *ctx, DiffAction *a, DiffObject *to)
+{
+	diff_requires(a, to->parent);
+	diff_requires_depends(ctx, a, to, to->depends);
+	diff_produces(a, to);
+	diff_takes(a, diff_slot(to, to->identity));
+}

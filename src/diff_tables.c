@@ -1234,10 +1234,7 @@ diff_index_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		else
 			diff_add(a, psprintf("%s;", def),
 					 existing ? "blocks writes to the table while it builds (SHARE lock)" : NULL);
-		diff_requires(a, to->parent);
-		diff_requires_depends(ctx, a, to, to->depends);
-		diff_produces(a, to);
-		diff_takes(a, diff_slot(to, to->identity));
+		diff_creates(ctx, a, to);
 		diff_attributes(ctx, NULL, to);
 		return;
 	}
@@ -1296,10 +1293,7 @@ diff_trigger_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 		if (state && state[0] != 'O')
 			diff_add(a, psprintf("ALTER TABLE %s %s %s;", rel_of(to),
 								 trigger_state_sql(to), diff_str(to, "name")), NULL);
-		diff_requires(a, to->parent);
-		diff_requires_depends(ctx, a, to, to->depends);
-		diff_produces(a, to);
-		diff_takes(a, diff_slot(to, to->identity));
+		diff_creates(ctx, a, to);
 		diff_attributes(ctx, NULL, to);
 		return;
 	}
@@ -1350,10 +1344,7 @@ diff_policy_actions(DiffContext *ctx, DiffObject *from, DiffObject *to)
 							 qual ? ")" : "",
 							 check ? psprintf(" WITH CHECK (%s)", check) : ""),
 				 NULL);
-		diff_requires(a, to->parent);
-		diff_requires_depends(ctx, a, to, to->depends);
-		diff_produces(a, to);
-		diff_takes(a, diff_slot(to, to->identity));
+		diff_creates(ctx, a, to);
 		diff_attributes(ctx, NULL, to);
 		return;
 	}
